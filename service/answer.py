@@ -1,0 +1,133 @@
+"""Extractive answers: quote the retrieved sentences that best answer the question.
+
+Each quoted sentence carries the ``[n]`` of the passage it comes from, so every claim
+in an answer is a passage that was retrieved. Sentence vectors come from the index,
+so answering costs no model call beyond the query embedding done for retrieval.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from index.store import IndexData
+from index.tokenize import tokenize
+from ingest.schema import Span
+from service.retrieval import Candidate
+
+_TERMINAL = re.compile(r"[。！？；!?;.…]+[”’\"'」』）)\]】]*$")
+
+
+@dataclass(frozen=True)
+class AnswerParams:
+    max_sentences: int = 3
+    sentence_margin: float = 0.05  # keep sentences scoring within this of the best
+    min_sentence_chars: int = 8
+    lexical_weight: float = 0.1  # share of query words a sentence contains
+    # A sentence naming an entity the best quotes miss (the other side of a comparison)
+    # is added when it scores within this of the best.
+    coverage_margin: float = 0.2
+    # How much text before a quoted sentence may name what it is about ("其…" refers back).
+    context_chars: int = 40
+
+
+@dataclass
+class Quote:
+    candidate_rank: int  # index into the cited candidates
+    span: Span
+    text: str
+    score: float
+    cosine: float
+    context: str  # the sentence with the text just before it in its passage
+
+
+@dataclass
+class Draft:
+    quotes: list[Quote] = field(default_factory=list)
+
+    @property
+    def best(self) -> Quote | None:
+        return self.quotes[0] if self.quotes else None
+
+
+def select_quotes(data: IndexData, question: str, hits: list[Candidate], params: AnswerParams,
+                  covers: Callable[[list[str]], list[str]] | None = None,
+                  can_cover: Callable[[Quote], bool] = lambda quote: True) -> Draft:
+    """The best sentences of the passages in ``hits``.
+
+    ``covers`` returns the question's terms that a list of contexts does not mention;
+    sentences that ``can_cover`` accepts are added, while they score close enough,
+    until nothing is missing (the other side of a comparison).
+    """
+    q_tokens = set(tokenize(question))
+    seen: set[tuple[str, int]] = set()
+    pool: list[Quote] = []
+    for rank, hit in enumerate(hits):
+        chunk = data.chunks[hit.index].chunk
+        text = data.documents[chunk.doc_id].text
+        for span, cosine in zip(chunk.sentences, hit.sentence_scores):
+            key = (chunk.doc_id, span.start)
+            sentence = text[span.start : span.end]
+            if key in seen or not _quotable(text, span, params.min_sentence_chars):
+                continue
+            seen.add(key)
+            overlap = len(q_tokens & set(tokenize(sentence))) / len(q_tokens) if q_tokens else 0.0
+            context = text[max(chunk.start, span.start - params.context_chars) : span.end]
+            pool.append(Quote(rank, span, sentence, float(cosine) + params.lexical_weight * overlap, float(cosine), context))
+    pool.sort(key=lambda q: -q.score)
+    if not pool:
+        return Draft()
+    best = pool[0].score
+    chosen = [pool[0]]
+    if covers is not None:
+        missing = covers([pool[0].context])
+        for quote in pool[1:]:
+            if not missing or len(chosen) >= params.max_sentences or quote.score < best - params.coverage_margin:
+                break
+            if not can_cover(quote):
+                continue
+            still = covers([q.context for q in chosen] + [quote.context])
+            if len(still) < len(missing):
+                chosen.append(quote)
+                missing = still
+    for quote in pool[1:]:
+        if len(chosen) >= params.max_sentences or quote.score < best - params.sentence_margin:
+            break
+        if quote not in chosen:
+            chosen.append(quote)
+    return Draft(chosen)
+
+
+def render_answer(quotes: list[Quote], numbers: dict[int, int]) -> str:
+    """Quotes in reading order, each followed by its ``[n]`` before the final stop."""
+    parts = []
+    for quote in quotes:
+        sentence = quote.text.strip()
+        m = _TERMINAL.search(sentence)
+        body, stop = (sentence[: m.start()], m.group(0)) if m else (sentence, "。" if _is_cjk(sentence) else ".")
+        marker = f" [{numbers[quote.candidate_rank]}]"
+        parts.append(f"{body}{marker}{stop}")
+    return "".join(p if _is_cjk(p) else p + " " for p in parts).strip()
+
+
+def _quotable(text: str, span: Span, min_chars: int) -> bool:
+    sentence = text[span.start : span.end]
+    if len(sentence) < min_chars or sentence.rstrip("”’\"'」』）)").endswith(("?", "？")):
+        return False
+    line_start = text.rfind("\n", 0, span.start) + 1
+    line_end = text.find("\n", span.end)
+    whole_line = span.start == line_start and (line_end == -1 or span.end == line_end)
+    # A whole line without a sentence stop is a heading or a dateline, not a statement.
+    return not (whole_line and not _TERMINAL.search(sentence) and len(sentence) < 40)
+
+
+def _is_cjk(text: str) -> bool:
+    return bool(re.search(r"[\u4e00-\u9fff]", text))
+
+
+def order_for_reading(quotes: list[Quote], hits: list[Candidate], data: IndexData) -> list[Quote]:
+    doc_rank: dict[str, int] = {}
+    for hit in hits:
+        doc_rank.setdefault(data.chunks[hit.index].chunk.doc_id, len(doc_rank))
+    return sorted(quotes, key=lambda q: (doc_rank[data.chunks[hits[q.candidate_rank].index].chunk.doc_id], q.span.start))

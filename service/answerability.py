@@ -1,0 +1,161 @@
+"""Checks that quoted passages can answer the question, beyond vector similarity.
+
+Similarity alone cannot tell "how much did Microsoft invest in OpenAI?" from a
+passage about Microsoft and OpenAI that gives no figure. Two cheap checks catch most
+of these: the question's named entities and figures must occur in the passages the
+answer would cite, and a question asking for an amount, a number or a date must be
+answered by a sentence that contains one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import jieba.posseg as posseg
+
+from index.tokenize import _ready
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+_MONEY_Q = re.compile(
+    r"多少钱|价格|售价|收费|定价|费用|花了多少|投了?多少|投资了?多少|融资了?多少|资本支出|"
+    r"\bhow much (?:money|does|did|do|is|was|will)\b.*\b(?:cost|charge|pay|invest|spend|spent|price|worth)|"
+    r"\bhow much money\b|\b(?:price|pricing|cost) (?:of|per|for)\b|\bcharge[sd]? per\b|\binvest(?:ed|ment)? how much\b",
+    re.IGNORECASE,
+)
+_NUMBER_Q = re.compile(
+    r"多少|几[个家种位项款倍成次台万亿]?|百分之|比例|占比|份额|规模|增速|多大|多高|多快|"
+    r"\bhow (?:many|much|big|large|fast)\b|\bwhat (?:percentage|share|proportion|fraction|portion)\b|"
+    r"\bgrowth rate\b|\bmarket share\b|\bwhat (?:was|is|were|are) .{0,40}\b(?:profit|revenue|income|margin|spending|size|capex|growth)\b",
+    re.IGNORECASE,
+)
+_DATE_Q = re.compile(r"什么时候|何时|哪一?年|哪个月|几月|哪天|哪一天|日期|\bwhen\b|\bwhat (?:year|month|date|day)\b|\bwhich (?:year|month)\b", re.IGNORECASE)
+
+_CURRENCY = re.compile(r"元|美元|美金|欧元|\$|¥|￥|USD|RMB|dollars?|yuan", re.IGNORECASE)
+_NUMERAL = re.compile(r"\d|[零一二两三四五六七八九十百千万亿]+[个家种位项款倍成年月亿万%]|半")
+_DATE = re.compile(r"\d{4}|\d+\s*[年月日]|[一二三四五六七八九十]+月|上半年|下半年|季度|今年|去年|明年|"
+                   r"January|February|March|April|May|June|July|August|September|October|November|December", re.IGNORECASE)
+_WORD = r"[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*"
+_NAME = r"[A-Z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*"
+# A run of capitalised words is one name ("Google Cloud", "Amazon Q"); a trailing number belongs to it ("Trainium 2").
+_LATIN_TERM = re.compile(rf"{_NAME}(?:\s+{_NAME})*(?:\s+\d+(?:\.\d+)?)?|{_WORD}")
+_EN_QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "how", "why", "when", "where", "does", "do", "did", "is",
+                      "are", "was", "were", "can", "could", "should", "would", "will", "according", "in", "on", "the", "and",
+                      "a", "an", "compare", "list", "name", "tell", "explain", "describe", "i", "and", "or", "if", "between"}
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split()).lower()
+
+
+@dataclass(frozen=True)
+class Synonyms:
+    groups: tuple[frozenset[str], ...] = ()
+
+    @classmethod
+    def from_text(cls, text: str) -> "Synonyms":
+        groups = []
+        for line in text.splitlines():
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            terms = frozenset(_squash(t) for t in re.split(r"[,，]", line) if t.strip())
+            if len(terms) > 1:
+                groups.append(terms)
+        return cls(tuple(groups))
+
+    @classmethod
+    def from_file(cls, path: Path | None) -> "Synonyms":
+        return cls.from_text(path.read_text(encoding="utf-8")) if path and path.is_file() else cls()
+
+    def variants(self, term: str) -> set[str]:
+        key = _squash(term)
+        out = {key}
+        for group in self.groups:
+            if key in group:
+                out |= group
+        return out
+
+    def mentioned_in(self, text: str) -> list[str]:
+        """The longest group terms that occur in ``text``."""
+        squashed = _squash(text)
+        found = sorted({t for g in self.groups for t in g if t in squashed and (_CJK.search(t) or re.search(rf"\b{re.escape(t)}\b", text.lower()))}, key=len, reverse=True)
+        kept: list[str] = []
+        for term in found:
+            if not any(term in longer for longer in kept):
+                kept.append(term)
+        return kept
+
+
+def expected_answer_type(question: str) -> str | None:
+    if _MONEY_Q.search(question):
+        return "money"
+    if _DATE_Q.search(question):
+        return "date"
+    if _NUMBER_Q.search(question):
+        return "number"
+    return None
+
+
+def type_satisfied(answer_type: str | None, sentences: list[str], question: str = "") -> bool:
+    """Whether a sentence holds the kind of value asked for, beyond what the question says.
+
+    "What was X's profit in 2023?" is not answered by a sentence whose only figure is 2023.
+    """
+    if answer_type is None:
+        return True
+    pattern = {"money": _CURRENCY, "date": _DATE, "number": _NUMERAL}[answer_type]
+    given = set(re.findall(r"\d+(?:\.\d+)?", question))
+    for sentence in sentences:
+        stripped = sentence
+        for figure in sorted(given, key=len, reverse=True):
+            stripped = re.sub(rf"(?<![\d.]){re.escape(figure)}(?![\d.])\s*年?", " ", stripped)
+        if pattern.search(stripped):
+            return True
+    return False
+
+
+def key_terms(question: str, synonyms: Synonyms) -> list[str]:
+    """Named things and figures in the question that an answer must be about."""
+    terms: list[str] = re.findall(r"\d+(?:\.\d+)?", question)
+    terms += synonyms.mentioned_in(question)
+    for m in _LATIN_TERM.finditer(question):
+        word = m.group(0)
+        first, _, rest = word.partition(" ")
+        if first.lower() in _EN_QUESTION_WORDS:
+            word = rest
+        if not word or word.lower() in _EN_QUESTION_WORDS or len(word) < 2:
+            continue
+        cjk_question = bool(_CJK.search(question))
+        # In English questions only capitalised names count; common words are not entities.
+        if cjk_question or word[0].isupper() and (m.start() > 0 or word.isupper()):
+            terms.append(word)
+    if _CJK.search(question):
+        _ready()
+        terms += [p.word for p in posseg.cut(question) if p.flag in ("nt", "nz") and len(p.word) >= 2]
+    unique: list[str] = []
+    for term in terms:
+        if not any(_squash(term) in _squash(other) for other in unique):
+            unique = [u for u in unique if _squash(u) not in _squash(term)] + [term]
+    return unique
+
+
+def missing_terms(terms: list[str], passages: list[str], synonyms: Synonyms, corpus_text: str) -> list[str]:
+    """Terms no passage mentions under any of their names.
+
+    A Latin word that occurs nowhere in the corpus and has no listed synonym is left
+    out: over a Chinese corpus it is usually an English name we cannot check.
+    """
+    haystack = _squash(" ".join(passages))
+    missing = []
+    for term in terms:
+        names = synonyms.variants(term)
+        if any(name in haystack for name in names):
+            continue
+        latin_only = not _CJK.search(term) and not term.replace(".", "").isdigit()
+        if latin_only and len(names) == 1 and _squash(term) not in corpus_text:
+            continue
+        missing.append(term)
+    return missing

@@ -1,0 +1,44 @@
+"""The FastAPI application: routes, error shape, guards, and the loaded index."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from index.embedder import Embedder
+from service.api.routes import ask, documents, health, search
+from service.config import Settings
+from service.errors import install_error_handlers
+from service.middleware import BodyGuard
+from service.state import AppState
+
+
+def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None, load_in_background: bool = True) -> FastAPI:
+    """``embedder`` lets a caller that already holds the model (tests, the CLI) share it."""
+    settings = settings or Settings()
+    state = AppState(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Loading takes seconds; /healthz answers meanwhile and /readyz says when it is done.
+        if load_in_background:
+            threading.Thread(target=state.load, kwargs={"embedder": embedder}, name="citeqa-load", daemon=True).start()
+        else:
+            state.load(embedder)
+        yield
+
+    app = FastAPI(
+        title="citeqa",
+        version="0.1.0",
+        description="Answers questions about your documents with cited passages, or refuses.",
+        lifespan=lifespan,
+    )
+    app.state.citeqa = state
+    install_error_handlers(app)
+    app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
+    for module in (health, ask, search, documents):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,189 @@
+"""The `citeqa` command: models fetch, ingest, ask, search, serve, documents."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from index.embedder import ModelNotFoundError
+from index.model_fetch import ModelFetchError
+from index.store import IndexCorruptError, IndexNotFoundError
+from ingest.loaders import LoaderError
+from service.config import Settings
+
+log = logging.getLogger("citeqa")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    try:
+        return args.run(args, settings)
+    except (ModelNotFoundError, ModelFetchError, IndexNotFoundError, IndexCorruptError, LoaderError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; the index is unchanged", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log progress")
+    parser = argparse.ArgumentParser(prog="citeqa", description="Cited question answering over your documents.", parents=[common])
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    _add = sub.add_parser
+    sub.add_parser = lambda *a, **kw: _add(*a, parents=[common], **kw)  # -v after any subcommand too
+
+    models = sub.add_parser("models", help="manage the embedding model").add_subparsers(required=True, metavar="ACTION")
+    fetch = models.add_parser("fetch", help="download and verify the default embedding model")
+    fetch.add_argument("--force", action="store_true", help="fetch again even if a verified copy exists")
+    fetch.set_defaults(run=_cmd_fetch)
+
+    ingest = sub.add_parser("ingest", help="build or update the index from the corpus folder")
+    ingest.add_argument("--corpus", type=Path, help="folder of documents (default CITEQA_CORPUS_DIR or ./corpus)")
+    ingest.add_argument("--rebuild", action="store_true", help="ignore the current index and embed everything again")
+    ingest.set_defaults(run=_cmd_ingest)
+
+    ask = sub.add_parser("ask", help="answer a question with cited passages")
+    ask.add_argument("question")
+    ask.add_argument("--top-k", type=int, default=5, choices=range(1, 21), metavar="1..20")
+    ask.add_argument("--history", type=Path, help="JSON file with earlier turns: [{\"role\": \"user\", \"content\": ...}]")
+    ask.add_argument("--json", action="store_true", help="print the API's JSON reply")
+    ask.set_defaults(run=_cmd_ask)
+
+    search = sub.add_parser("search", help="ranked passages for a query")
+    search.add_argument("query")
+    search.add_argument("--top-k", type=int, default=10, choices=range(1, 51), metavar="1..50")
+    search.add_argument("--json", action="store_true", help="print the API's JSON reply")
+    search.set_defaults(run=_cmd_search)
+
+    serve = sub.add_parser("serve", help="serve the HTTP API with uvicorn")
+    serve.add_argument("--host", help="default CITEQA_HOST or 127.0.0.1")
+    serve.add_argument("--port", type=int, help="default CITEQA_PORT or 8000")
+    serve.set_defaults(run=_cmd_serve)
+
+    documents = sub.add_parser("documents", help="list the indexed documents").add_subparsers(required=True, metavar="ACTION")
+    listing = documents.add_parser("list", help="the documents in the index")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=_cmd_documents_list)
+    return parser
+
+
+def _cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
+    from index.model_fetch import fetch_default_model
+
+    logging.getLogger("index.model_fetch").setLevel(logging.INFO)
+    started = time.perf_counter()
+    result = fetch_default_model(settings.model_dir, force=args.force)
+    if result.fetched:
+        print(f"fetched and verified the embedding model in {time.perf_counter() - started:.0f} s: {result.path}")
+    else:
+        print(f"the embedding model is already present and verified: {result.path} (nothing to do)")
+    return 0
+
+
+def _embedder(settings: Settings):
+    from index.embedder import Embedder
+
+    return Embedder(settings.model_path, batch_size=settings.embed_batch_size, threads=settings.torch_threads)
+
+
+def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from service.indexing import ingest_corpus
+
+    if args.corpus:
+        settings = settings.model_copy(update={"corpus_dir": args.corpus})
+    started = time.perf_counter()
+    embedder = _embedder(settings)
+    data, report = ingest_corpus(settings, embedder, rebuild=args.rebuild, show_progress=sys.stderr.isatty())
+    took = time.perf_counter() - started
+    summary = (f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
+               f"{len(report.removed)} removed; embedded {report.embedded_chunks} passages and "
+               f"{report.embedded_sentences} sentences in {took:.1f} s")
+    if report.changed or args.rebuild:
+        print(f"index {data.manifest.version} at {settings.index_dir}: {summary}")
+    else:
+        print(f"index {data.manifest.version} at {settings.index_dir} is up to date ({summary})")
+    print(f"{len(data.documents)} documents, {len(data.chunks)} passages")
+    return 0
+
+
+def _load(settings: Settings):
+    from index.store import load_index
+    from service.pipeline import QAPipeline
+
+    index = load_index(settings.index_dir)  # first: a missing index needs no model load to report
+    return QAPipeline(_embedder(settings), settings.pipeline_params()), index
+
+
+def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from service.schemas import AskRequest
+
+    history = json.loads(args.history.read_text(encoding="utf-8")) if args.history else []
+    request = AskRequest.model_validate({"question": args.question, "top_k": args.top_k, "history": history})
+    pipeline, index = _load(settings)
+    reply = pipeline.ask(index, request.question, [(t.role, t.content) for t in request.history], request.top_k)
+    if args.json:
+        print(reply.model_dump_json(indent=2))
+        return 0
+    print(reply.answer)
+    if reply.citations:
+        print()
+        print("Sources:" if reply.answerable else "Nearest passages:")
+        for c in reply.citations:
+            print(f"[{c.n}] {c.title} ({c.source}, characters {c.start}-{c.end})")
+            print(_indent(c.text))
+    return 0
+
+
+def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    pipeline, index = _load(settings)
+    reply = pipeline.search(index, args.query, args.top_k)
+    if args.json:
+        print(reply.model_dump_json(indent=2))
+        return 0
+    for rank, p in enumerate(reply.results, 1):
+        print(f"{rank}. {p.score:.3f}  {p.title} ({p.source}, characters {p.start}-{p.end})")
+        print(_indent(p.text))
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from service.app import create_app
+
+    host = args.host or settings.host
+    port = args.port if args.port is not None else settings.port
+    logging.getLogger().setLevel(logging.INFO)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level)
+    return 0
+
+
+def _cmd_documents_list(args: argparse.Namespace, settings: Settings) -> int:
+    from index.store import load_index
+
+    index = load_index(settings.index_dir)
+    docs = [{"doc_id": d.doc_id, "title": d.title, "source": d.source, "chunks": d.chunks, "sha256": d.sha256,
+             "ingested_at": d.ingested_at} for d in index.documents.values()]
+    if args.json:
+        print(json.dumps({"documents": docs}, ensure_ascii=False, indent=2))
+    else:
+        for d in docs:
+            print(f"{d['doc_id']}\t{d['chunks']} passages\t{d['title']}\t{d['source']}")
+    return 0
+
+
+def _indent(text: str, prefix: str = "    ") -> str:
+    return "\n".join(prefix + line for line in text.splitlines())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""The one settings object: every knob, read from CITEQA_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from platformdirs import user_cache_dir
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from index.model_fetch import default_model_path
+from service.pipeline import PipelineParams
+from service.answer import AnswerParams
+from service.retrieval import RetrievalParams
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CITEQA_", extra="ignore")
+
+    # Where `citeqa models fetch` stores models.
+    model_dir: Path = Field(default_factory=lambda: Path(user_cache_dir("citeqa")) / "models")
+    # Any local sentence-transformers folder; empty means the fetched default model.
+    embedding_model: Path | None = None
+    index_dir: Path = Path("var/index")
+    corpus_dir: Path = Path("corpus")
+    # Equivalent names (one comma-separated group per line); default <corpus_dir>/synonyms.csv.
+    synonyms_file: Path | None = None
+
+    # Measured on evals/sets/dev.jsonl (see evals/REPORT.md): 256/64 characters.
+    chunk_size: int = Field(default=256, ge=32, le=4000)
+    chunk_overlap: int = Field(default=64, ge=0, le=2000)
+    embed_batch_size: int = Field(default=16, ge=1, le=512)
+    torch_threads: int | None = Field(default=None, ge=1, le=256)
+
+    retrieval_candidates: int = Field(default=50, ge=1, le=1000)
+    lexical_weight: float = Field(default=0.2, ge=0)
+    sentence_weight: float = Field(default=0.5, ge=0)
+    min_sentence_cosine: float = Field(default=0.40, ge=-1, le=1)
+    max_answer_sentences: int = Field(default=3, ge=1, le=10)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    log_level: str = "info"
+
+    @property
+    def model_path(self) -> Path:
+        return self.embedding_model or default_model_path(self.model_dir)
+
+    @property
+    def synonyms_path(self) -> Path:
+        return self.synonyms_file or self.corpus_dir / "synonyms.csv"
+
+    def pipeline_params(self) -> PipelineParams:
+        return PipelineParams(
+            retrieval=RetrievalParams(
+                candidates=self.retrieval_candidates,
+                lexical_weight=self.lexical_weight,
+                sentence_weight=self.sentence_weight,
+            ),
+            answer=AnswerParams(max_sentences=self.max_answer_sentences),
+            min_sentence_cosine=self.min_sentence_cosine,
+        )

@@ -1,0 +1,79 @@
+"""Build or update the index folder from documents, one writer at a time."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from index.builder import BuildReport, build_index
+from index.embedder import Embedder
+from index.model_fetch import MARKER, WEIGHTS_FILE, sha256_file
+from index.store import IndexCorruptError, IndexData, IndexNotFoundError, load_index, save_index
+from ingest.corpus import load_corpus
+from ingest.schema import Document
+from service.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def writer_lock(index_dir: Path) -> Iterator[None]:
+    """An exclusive lock so two ingests never interleave their versions."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with (index_dir / ".lock").open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def model_sha256(model_path: Path) -> str | None:
+    marker = model_path / MARKER
+    if marker.is_file():
+        return json.loads(marker.read_text()).get("sha256")
+    weights = model_path / WEIGHTS_FILE
+    return sha256_file(weights) if weights.is_file() else None
+
+
+def previous_index(settings: Settings, rebuild: bool) -> IndexData | None:
+    if rebuild:
+        return None
+    try:
+        return load_index(settings.index_dir)
+    except IndexNotFoundError:
+        return None
+    except IndexCorruptError as exc:
+        log.warning("ignoring the unreadable index (%s); rebuilding from the documents", exc)
+        return None
+
+
+def ingest_documents(settings: Settings, embedder: Embedder, docs: list[Document], *, mirror: bool,
+                     rebuild: bool = False, synonyms_text: str | None = None,
+                     show_progress: bool = False) -> tuple[IndexData, BuildReport]:
+    """Apply ``docs`` to the index and publish a new version if anything changed."""
+    with writer_lock(settings.index_dir):
+        previous = previous_index(settings, rebuild)
+        data, report = build_index(
+            docs, embedder,
+            chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap,
+            model_sha256=model_sha256(settings.model_path), previous=previous,
+            remove_missing=mirror, synonyms_text=synonyms_text, show_progress=show_progress,
+        )
+        if report.changed or previous is None:
+            save_index(settings.index_dir, data)
+        return (data if report.changed or previous is None else previous), report
+
+
+def ingest_corpus(settings: Settings, embedder: Embedder, *, rebuild: bool = False,
+                  show_progress: bool = False) -> tuple[IndexData, BuildReport]:
+    """Make the index mirror the corpus folder."""
+    docs = load_corpus(settings.corpus_dir)
+    synonyms = settings.synonyms_path
+    synonyms_text = synonyms.read_text(encoding="utf-8") if synonyms.is_file() else ""
+    return ingest_documents(settings, embedder, docs, mirror=True, rebuild=rebuild,
+                            synonyms_text=synonyms_text, show_progress=show_progress)

@@ -1,0 +1,129 @@
+"""Question in, cited answer out: resolve follow-ups, retrieve, quote, or refuse."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from index.embedder import Embedder
+from index.store import IndexData
+from service.answer import AnswerParams, Quote, order_for_reading, render_answer, select_quotes
+from service.answerability import Synonyms, expected_answer_type, key_terms, missing_terms, type_satisfied
+from service.followup import resolve_question
+from service.language import REFUSALS, detect_language
+from service.retrieval import Candidate, RetrievalParams, retrieve
+from service.schemas import AskResponse, Citation, Passage, SearchResponse
+
+REFUSAL_CONTEXT = 3  # nearest passages shown with a refusal, for the reader to check
+
+
+@dataclass(frozen=True)
+class PipelineParams:
+    retrieval: RetrievalParams = field(default_factory=RetrievalParams)
+    answer: AnswerParams = field(default_factory=AnswerParams)
+    # Refuse when the best quotable sentence is less similar to the question than this.
+    min_sentence_cosine: float = 0.40
+
+
+@dataclass
+class Assessment:
+    """Why an answer was given or refused; kept for evaluation reports."""
+
+    best_cosine: float
+    top_score: float
+    missing_terms: list[str]
+    answer_type: str | None
+    type_satisfied: bool
+    answerable: bool
+
+
+class QAPipeline:
+    def __init__(self, embedder: Embedder, params: PipelineParams | None = None) -> None:
+        self.embedder = embedder
+        self.params = params or PipelineParams()
+        self._synonym_cache: tuple[str, Synonyms] = ("", Synonyms())
+
+    def _synonyms(self, data: IndexData) -> Synonyms:
+        # Parsed once per index version rather than per question.
+        if self._synonym_cache[0] != data.synonyms_text:
+            self._synonym_cache = (data.synonyms_text, Synonyms.from_text(data.synonyms_text))
+        return self._synonym_cache[1]
+
+    def search(self, data: IndexData, query: str, top_k: int) -> SearchResponse:
+        t0 = time.perf_counter()
+        hits = self._retrieve(data, query)[:top_k]
+        return SearchResponse(
+            results=[_passage(data, hit) for hit in hits],
+            timings_ms={"total": _ms(t0)},
+        )
+
+    def ask(self, data: IndexData, question: str, history: list[tuple[str, str]] | None = None, top_k: int = 5) -> AskResponse:
+        response, _ = self.ask_with_assessment(data, question, history, top_k)
+        return response
+
+    def ask_with_assessment(self, data: IndexData, question: str, history: list[tuple[str, str]] | None = None,
+                            top_k: int = 5) -> tuple[AskResponse, Assessment]:
+        t0 = time.perf_counter()
+        resolved = resolve_question(question, history or [])
+        candidates = self._retrieve(data, resolved)
+        hits = candidates[:top_k]
+        t_retrieved = time.perf_counter()
+
+        synonyms = self._synonyms(data)
+        terms = key_terms(resolved, synonyms)
+
+        def uncovered(contexts: list[str]) -> list[str]:
+            return missing_terms(terms, contexts, synonyms, data.squashed_text)
+
+        answer_type = expected_answer_type(resolved)
+
+        def can_cover(quote: Quote) -> bool:
+            # A sentence only completes the answer if it could answer on its own.
+            return quote.cosine >= self.params.min_sentence_cosine and type_satisfied(answer_type, [quote.text], resolved)
+
+        draft = select_quotes(data, resolved, hits, self.params.answer, covers=uncovered, can_cover=can_cover)
+        missing = uncovered([q.context for q in draft.quotes])
+        typed = type_satisfied(answer_type, [q.text for q in draft.quotes], resolved)
+        best_cosine = draft.best.cosine if draft.best else 0.0
+        answerable = bool(draft.quotes) and best_cosine >= self.params.min_sentence_cosine and not missing and typed
+        assessment = Assessment(best_cosine, hits[0].score if hits else 0.0, missing, answer_type, typed, answerable)
+
+        if answerable:
+            quotes = order_for_reading(draft.quotes, hits, data)
+            numbers: dict[int, int] = {}
+            for quote in quotes:
+                numbers.setdefault(quote.candidate_rank, len(numbers) + 1)
+            answer = render_answer(quotes, numbers)
+            citations = [
+                Citation(n=n, highlights=[q.span for q in quotes if q.candidate_rank == rank], **_passage(data, hits[rank]).model_dump())
+                for rank, n in numbers.items()
+            ]
+        else:
+            answer = REFUSALS[detect_language(question)]
+            citations = [Citation(n=i + 1, **_passage(data, hit).model_dump()) for i, hit in enumerate(hits[:REFUSAL_CONTEXT])]
+        t_end = time.perf_counter()
+        response = AskResponse(
+            answer=answer,
+            answerable=answerable,
+            citations=citations,
+            timings_ms={"retrieve": (t_retrieved - t0) * 1000, "answer": (t_end - t_retrieved) * 1000, "total": (t_end - t0) * 1000},
+            resolved_question=resolved if resolved != question.strip() else None,
+        )
+        return response, assessment
+
+    def _retrieve(self, data: IndexData, query: str) -> list[Candidate]:
+        vector = self.embedder.embed_queries([query])[0]
+        return retrieve(data, vector, query, self.params.retrieval)
+
+
+def _passage(data: IndexData, hit: Candidate) -> Passage:
+    chunk = data.chunks[hit.index].chunk
+    doc = data.documents[chunk.doc_id]
+    return Passage(
+        doc_id=chunk.doc_id, title=doc.title, source=doc.source, chunk_id=chunk.chunk_id,
+        text=chunk.text, start=chunk.start, end=chunk.end, score=round(hit.score, 4),
+    )
+
+
+def _ms(t0: float) -> float:
+    return (time.perf_counter() - t0) * 1000
