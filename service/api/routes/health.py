@@ -4,6 +4,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from service.api.deps import StateDep
+from service.errors import error_response
 
 router = APIRouter()
 
@@ -20,7 +21,7 @@ def readyz(state: StateDep) -> JSONResponse:
     index = state.index
     if not state.ready or index is None:
         message = state.error or "loading the model and the index"
-        return JSONResponse({"status": "not_ready", "error": {"code": "not_ready", "message": message}}, status_code=503)
+        return error_response(503, "not_ready", message)
     return JSONResponse({
         "status": "ready",
         "index_version": index.manifest.version,

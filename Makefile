@@ -1,0 +1,42 @@
+# citeqa: `make run` installs, fetches the model, indexes corpus/ and serves on :8000;
+# `make test` installs and runs the tests.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+
+.PHONY: run install models index serve test test-fast eval latency clean
+
+run: index
+	$(BIN)/citeqa serve
+
+install: $(VENV)/.installed
+
+# torch is installed first and pinned: an unpinned torch resolves to a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+models: install
+	$(BIN)/citeqa models fetch
+
+index: models
+	$(BIN)/citeqa ingest
+
+serve: install
+	$(BIN)/citeqa serve
+
+test: models
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow"
+
+latency: index
+	$(BIN)/python -m evals.latency
+
+clean:
+	rm -rf var/ .pytest_cache

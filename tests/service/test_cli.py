@@ -1,0 +1,50 @@
+"""The `citeqa` command as a user runs it: a real process."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def citeqa(*args, env_extra=None, timeout=300):
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "service.cli", *args], capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def test_missing_index_is_a_clear_error_without_loading_the_model(tmp_path):
+    result = citeqa("ask", "x", env_extra={"CITEQA_INDEX_DIR": str(tmp_path / "none")}, timeout=60)
+    assert result.returncode == 2
+    assert "no index" in result.stderr and "citeqa ingest" in result.stderr
+
+
+def test_missing_model_names_the_fetch_command(tmp_path):
+    result = citeqa("ingest", env_extra={"CITEQA_MODEL_DIR": str(tmp_path), "CITEQA_INDEX_DIR": str(tmp_path / "i")}, timeout=60)
+    assert result.returncode == 2 and "citeqa models fetch" in result.stderr
+
+
+def test_usage_errors():
+    assert citeqa("ask").returncode == 2
+    assert citeqa("ask", "x", "--top-k", "0").returncode == 2
+
+
+@pytest.mark.slow
+def test_fetch_is_idempotent(embedder):
+    result = citeqa("models", "fetch", env_extra={"CITEQA_MODEL_DIR": str(embedder.path.parent)})
+    assert result.returncode == 0 and "nothing to do" in result.stdout
+
+
+@pytest.mark.slow
+def test_ask_prints_answer_and_sources_and_json(corpus_settings):
+    env = {"CITEQA_INDEX_DIR": str(corpus_settings.index_dir)}
+    result = citeqa("ask", "微软Azure走的是哪种路线？", env_extra=env)
+    assert result.returncode == 0, result.stderr
+    answer, _, sources = result.stdout.partition("Sources:")
+    assert "垂直整合" in answer and "[1]" in answer
+    assert "[1] 生成式AI战略拼图对比中美云厂商" in sources and "characters" in sources
+
+    result = citeqa("search", "华为 升腾", "--top-k", "2", "--json", env_extra=env)
+    assert result.returncode == 0, result.stderr
+    results = json.loads(result.stdout)["results"]
+    assert len(results) == 2 and "升腾" in results[0]["text"]
