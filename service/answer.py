@@ -94,9 +94,20 @@ def select_quotes(data: IndexData, question: str, hits: list[Candidate], params:
     for quote in pool[1:]:
         if len(chosen) >= params.max_sentences or quote.score < best - params.sentence_margin:
             break
-        if quote not in chosen:
+        if quote not in chosen and not any(_near_duplicate(quote.text, q.text) for q in chosen):
             chosen.append(quote)
     return Draft(chosen)
+
+
+def _bigrams(text: str) -> set[str]:
+    flat = "".join(text.split())
+    return {flat[i : i + 2] for i in range(len(flat) - 1)}
+
+
+def _near_duplicate(a: str, b: str, threshold: float = 0.6) -> bool:
+    """Articles restate facts; quoting the same statement twice adds nothing."""
+    x, y = _bigrams(a), _bigrams(b)
+    return bool(x and y) and len(x & y) / len(x | y) >= threshold
 
 
 def render_answer(quotes: list[Quote], numbers: dict[int, int]) -> str:

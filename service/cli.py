@@ -69,6 +69,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="default CITEQA_PORT or 8000")
     serve.set_defaults(run=_cmd_serve)
 
+    evaluate = sub.add_parser("eval", help="run a question set and report retrieval, citation, answer and refusal metrics")
+    evaluate.add_argument("--set", dest="sets", type=Path, action="append", required=True, help="a .jsonl question set (repeatable)")
+    evaluate.add_argument("--url", help="evaluate a running server (http://host:port) instead of the local index")
+    evaluate.add_argument("--top-k", type=int, default=5, choices=range(1, 21), metavar="1..20")
+    evaluate.add_argument("--report", type=Path, help="write report.json and report.md into this folder")
+    evaluate.add_argument("--no-progress", action="store_true")
+    evaluate.set_defaults(run=_cmd_eval)
+
     documents = sub.add_parser("documents", help="list the indexed documents").add_subparsers(required=True, metavar="ACTION")
     listing = documents.add_parser("list", help="the documents in the index")
     listing.add_argument("--json", action="store_true")
@@ -164,6 +172,32 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     port = args.port if args.port is not None else settings.port
     logging.getLogger().setLevel(logging.INFO)
     uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level)
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from evals.questions import load_set
+    from evals.report import markdown, write_report
+    from evals.runner import run_questions
+    from evals.targets import HttpTarget, LocalTarget
+
+    questions = [q for path in args.sets for q in load_set(path)]
+    if args.url:
+        target = HttpTarget(args.url)
+        config = {"target": args.url}
+    else:
+        pipeline, index = _load(settings)
+        target = LocalTarget(pipeline, index)
+        config = {"target": "in-process", "index_version": index.manifest.version, "model": index.manifest.model_id,
+                  "chunk_size": index.manifest.chunk_size, "chunk_overlap": index.manifest.chunk_overlap,
+                  "settings": json.loads(settings.model_dump_json())}
+    config |= {"sets": [str(p) for p in args.sets], "top_k": args.top_k}
+    results = run_questions(questions, target, top_k=args.top_k, progress=not args.no_progress)
+    title = f"citeqa evaluation: {', '.join(p.name for p in args.sets)} against {target.name}"
+    print(markdown(results, title, config))
+    if args.report:
+        write_report(args.report, results, title, config)
+        print(f"report written to {args.report}/report.md and report.json", file=sys.stderr)
     return 0
 
 

@@ -54,7 +54,7 @@ class QAPipeline:
         hits = self._retrieve(data, query)[:top_k]
         return SearchResponse(
             results=[_passage(data, hit) for hit in hits],
-            timings_ms={"total": _ms(t0)},
+            timings_ms={"total": round(_ms(t0), 1)},
         )
 
     def ask(self, data: IndexData, question: str, history: list[tuple[str, str]] | None = None, top_k: int = 5) -> AskResponse:
@@ -106,7 +106,8 @@ class QAPipeline:
             answer=answer,
             answerable=answerable,
             citations=citations,
-            timings_ms={"retrieve": (t_retrieved - t0) * 1000, "answer": (t_end - t_retrieved) * 1000, "total": (t_end - t0) * 1000},
+            timings_ms={"retrieve": round((t_retrieved - t0) * 1000, 1), "answer": round((t_end - t_retrieved) * 1000, 1),
+                        "total": round((t_end - t0) * 1000, 1)},
             resolved_question=resolved if resolved != question.strip() else None,
         )
         return response, assessment

@@ -1,0 +1,106 @@
+"""Query latency of a warm server: median and p95 of /v1/ask and /v1/search.
+
+    python -m evals.latency                 # starts `citeqa serve` on a free port with the current index
+    python -m evals.latency --url http://127.0.0.1:8000
+
+Timings are client-side wall time over loopback, one request at a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from evals.metrics import percentile
+from evals.questions import load_set
+
+DEFAULT_SET = Path(__file__).parent / "sets" / "dev.jsonl"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url")
+    parser.add_argument("-n", type=int, default=20, help="timed requests per endpoint")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--set", type=Path, default=DEFAULT_SET, help="questions to cycle through")
+    parser.add_argument("--json", type=Path, help="also write the numbers here")
+    args = parser.parse_args(argv)
+
+    questions = [q.question for q in load_set(args.set) if not q.history]
+    server = None
+    url = args.url
+    if url is None:
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        started = time.perf_counter()
+        _wait_ready(url, server)
+        ready_s = time.perf_counter() - started
+        with httpx.Client(base_url=url, timeout=60) as client:
+            rows = {
+                "/v1/ask": _measure(client, "/v1/ask", lambda q: {"question": q}, questions, args.n, args.warmup),
+                "/v1/search": _measure(client, "/v1/search", lambda q: {"query": q, "top_k": 10}, questions, args.n, args.warmup),
+            }
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+
+    machine = {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
+               "python": platform.python_version(), "threads": os.environ.get("OMP_NUM_THREADS", "default")}
+    print(f"machine: {machine}")
+    if server is not None:
+        print(f"server start to ready: {ready_s:.1f} s")
+    print(f"| endpoint | n | median ms | p95 ms | max ms |\n|---|---|---|---|---|")
+    for name, values in rows.items():
+        print(f"| {name} | {len(values)} | {percentile(values, 50):.0f} | {percentile(values, 95):.0f} | {max(values):.0f} |")
+    if args.json:
+        args.json.write_text(json.dumps({"machine": machine, "url": url, "ready_s": ready_s if server else None,
+                                         "latency_ms": rows}, indent=2))
+    return 0
+
+
+def _measure(client: httpx.Client, path: str, body, questions: list[str], n: int, warmup: int) -> list[float]:
+    for i in range(warmup):
+        client.post(path, json=body(questions[i % len(questions)])).raise_for_status()
+    timings = []
+    for i in range(n):
+        started = time.perf_counter()
+        client.post(path, json=body(questions[i % len(questions)])).raise_for_status()
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def _wait_ready(url: str, server: subprocess.Popen | None, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server is not None and server.poll() is not None:
+            raise SystemExit(f"the server exited: {server.stderr.read()[-2000:]}")
+        try:
+            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{url} did not become ready in {timeout:.0f} s")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
