@@ -46,13 +46,17 @@ def markdown(results: list[QuestionResult], title: str, config: dict) -> str:
         if r.resolved_question:
             parts.append(f"  - resolved as: {r.resolved_question}")
         parts.append(f"  - answer: {r.answer[:300]}")
+        if r.expected_keywords and r.failure == "answer lacks the expected keywords":
+            parts.append(f"  - expected one of each: {r.expected_keywords}")
         if r.expected_answerable and not any(r.relevance[:1]):
             parts.append(f"  - top passage: {r.top_passage[:200].replace(chr(10), ' ')}")
     parts += ["", "## Configuration", "```json", json.dumps(config, ensure_ascii=False, indent=2), "```", ""]
     return "\n".join(parts)
 
 
-def write_report(directory: Path, results: list[QuestionResult], title: str, config: dict) -> None:
+def write_report(directory: Path, results: list[QuestionResult], title: str, config: dict, threshold: float) -> None:
+    from evals.plots import confidence_histogram, latency_histogram, metric_bars
+
     directory.mkdir(parents=True, exist_ok=True)
     payload = {
         "title": title,
@@ -65,3 +69,7 @@ def write_report(directory: Path, results: list[QuestionResult], title: str, con
     }
     (directory / "report.json").write_text(json.dumps(payload, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     (directory / "report.md").write_text(markdown(results, title, config), encoding="utf-8")
+    metric_bars({"citeqa": results}, directory / "metrics.png", title)
+    if any(r.confidence is not None for r in results):
+        confidence_histogram(results, threshold, directory / "confidence.png", "answerable vs unanswerable")
+    latency_histogram({"citeqa": results}, directory / "latency.png", "latency per question")

@@ -36,6 +36,8 @@ class QuestionResult:
     citation_precision: float | None = None
     resolved_question: str | None = None
     top_passage: str = ""
+    confidence: float | None = None
+    expected_keywords: list[list[str]] = field(default_factory=list)
 
     @property
     def failure(self) -> str | None:
@@ -73,6 +75,7 @@ def run_questions(questions: list[Question], target: Target, *, top_k: int = 5, 
             cited=cited, cited_relevant=[is_relevant(c, q.evidence) for c in cited],
             citation_precision=citation_precision(cited, q.evidence) if q.answerable else None,
             resolved_question=reply.resolved_question, top_passage=ranked[0].text if ranked else "",
+            confidence=reply.confidence, expected_keywords=q.answer_keywords,
         ))
     return results
 

@@ -30,6 +30,13 @@ class LexicalIndex:
         df = self.df.get(token, 0)
         return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
 
+    def bm25_scores(self, query_tokens: list[str]) -> np.ndarray:
+        """Plain BM25 per chunk (query words the corpus lacks contribute nothing)."""
+        known = [t for t in query_tokens if t in self.df]
+        if not self.size or not known:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         """Per-chunk BM25 divided by the best score a chunk could get for this query.
 
@@ -37,11 +44,7 @@ class LexicalIndex:
         question over Chinese text that matches only "AI" scores near 0 rather than
         having its one weak match stretched to 1 by min-max scaling.
         """
-        if not self.size or not query_tokens:
-            return np.zeros(self.size, dtype=np.float32)
-        known = [t for t in query_tokens if t in self.df]
         ceiling = sum(self.idf(t) for t in query_tokens) * (self.k1 + 1)
-        if not known or ceiling <= 0:
+        if ceiling <= 0:
             return np.zeros(self.size, dtype=np.float32)
-        raw = self._bm25.get_scores(known)
-        return np.asarray(raw, dtype=np.float32) * (self.k1 + 1) / ceiling
+        return self.bm25_scores(query_tokens) * (self.k1 + 1) / ceiling

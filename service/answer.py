@@ -21,8 +21,8 @@ _TERMINAL = re.compile(r"[。！？；!?;.…]+[”’\"'」』）)\]】]*$")
 
 @dataclass(frozen=True)
 class AnswerParams:
-    max_sentences: int = 3
-    sentence_margin: float = 0.05  # keep sentences scoring within this of the best
+    max_sentences: int = 4
+    sentence_margin: float = 0.08  # keep sentences scoring within this of the best
     min_sentence_chars: int = 8
     lexical_weight: float = 0.1  # share of query words a sentence contains
     # A sentence naming an entity the best quotes miss (the other side of a comparison)

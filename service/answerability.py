@@ -21,6 +21,8 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 _MONEY_Q = re.compile(
     r"多少钱|价格|售价|收费|定价|费用|花了多少|投了?多少|投资了?多少|融资了?多少|资本支出|"
+    r"(?:营收|收入|利润|营业额|销售额)(?!增|率)[^？?，,]{0,6}(?:是多少|多少|有多少|多大)|"
+
     r"\bhow much (?:money|does|did|do|is|was|will)\b.*\b(?:cost|charge|pay|invest|spend|spent|price|worth)|"
     r"\bhow much money\b|\b(?:price|pricing|cost) (?:of|per|for)\b|\bcharge[sd]? per\b|\binvest(?:ed|ment)? how much\b",
     re.IGNORECASE,
@@ -31,7 +33,11 @@ _NUMBER_Q = re.compile(
     r"\bgrowth rate\b|\bmarket share\b|\bwhat (?:was|is|were|are) .{0,40}\b(?:profit|revenue|income|margin|spending|size|capex|growth)\b",
     re.IGNORECASE,
 )
-_DATE_Q = re.compile(r"什么时候|何时|哪一?年|哪个月|几月|哪天|哪一天|日期|\bwhen\b|\bwhat (?:year|month|date|day)\b|\bwhich (?:year|month)\b", re.IGNORECASE)
+_DATE_Q = re.compile(
+    r"什么时候|何时|哪一?年|哪个月|几月|哪天|哪一天|日期|^\s*when\b|\bwhen (?:did|was|were|is|are|will|does|do|has|have)\b|"
+    r"\bwhat (?:year|month|date|day)\b|\bwhich (?:year|month)\b",
+    re.IGNORECASE,
+)
 
 _CURRENCY = re.compile(r"元|美元|美金|欧元|\$|¥|￥|USD|RMB|dollars?|yuan", re.IGNORECASE)
 _NUMERAL = re.compile(r"\d|[零一二两三四五六七八九十百千万亿]+[个家种位项款倍成年月亿万%]|半")
@@ -52,7 +58,9 @@ def _squash(text: str) -> str:
 
 @dataclass(frozen=True)
 class Synonyms:
-    groups: tuple[frozenset[str], ...] = ()
+    """Groups of equivalent names; matching ignores case and whitespace."""
+
+    groups: tuple[tuple[str, ...], ...] = ()
 
     @classmethod
     def from_text(cls, text: str) -> "Synonyms":
@@ -61,7 +69,7 @@ class Synonyms:
             line = line.strip()
             if not line or line.startswith("#"):
                 continue
-            terms = frozenset(_squash(t) for t in re.split(r"[,，]", line) if t.strip())
+            terms = tuple(dict.fromkeys(t.strip() for t in re.split(r"[,，]", line) if t.strip()))
             if len(terms) > 1:
                 groups.append(terms)
         return cls(tuple(groups))
@@ -74,23 +82,34 @@ class Synonyms:
         key = _squash(term)
         out = {key}
         for group in self.groups:
-            if key in group:
-                out |= group
+            squashed = {_squash(t) for t in group}
+            if key in squashed:
+                out |= squashed
         return out
 
     def mentioned_in(self, text: str) -> list[str]:
-        """The longest group terms that occur in ``text``."""
-        squashed = _squash(text)
-        found = sorted({t for g in self.groups for t in g if t in squashed and (_CJK.search(t) or re.search(rf"\b{re.escape(t)}\b", text.lower()))}, key=len, reverse=True)
+        """The longest group terms that occur in ``text`` (whole words for Latin terms)."""
+        found = sorted({t for g in self.groups for t in g if _mentions(text, t)}, key=lambda t: len(_squash(t)), reverse=True)
         kept: list[str] = []
         for term in found:
-            if not any(term in longer for longer in kept):
+            if not any(_squash(term) in _squash(longer) for longer in kept):
                 kept.append(term)
         return kept
 
 
+def _mentions(text: str, term: str) -> bool:
+    if _CJK.search(term):
+        return _squash(term) in _squash(text)
+    words = [re.escape(w) for w in term.split()]
+    return bool(re.search(r"(?<![A-Za-z0-9])" + r"\s+".join(words) + r"(?![A-Za-z0-9])", text, re.IGNORECASE))
+
+
+# "What was X's revenue?" asks for an amount; "revenue growth" asks for a rate.
+_AMOUNT_EN = re.compile(r"^\s*(?:what|how much)\b.*\b(?:revenue|profit|income|sales|earnings)\b(?!\s+(?:growth|margin|rate|share))", re.IGNORECASE)
+
+
 def expected_answer_type(question: str) -> str | None:
-    if _MONEY_Q.search(question):
+    if _MONEY_Q.search(question) or _AMOUNT_EN.search(question):
         return "money"
     if _DATE_Q.search(question):
         return "date"
@@ -134,7 +153,8 @@ def key_terms(question: str, synonyms: Synonyms) -> list[str]:
             terms.append(word)
     if _CJK.search(question):
         _ready()
-        terms += [p.word for p in posseg.cut(question) if p.flag in ("nt", "nz") and len(p.word) >= 2]
+        # Organisations, and longer proper nouns; two-character "nz" words are too often common words (对华).
+        terms += [p.word for p in posseg.cut(question) if (p.flag == "nt" and len(p.word) >= 2) or (p.flag == "nz" and len(p.word) >= 3)]
     unique: list[str] = []
     for term in terms:
         if not any(_squash(term) in _squash(other) for other in unique):
@@ -159,3 +179,23 @@ def missing_terms(terms: list[str], passages: list[str], synonyms: Synonyms, cor
             continue
         missing.append(term)
     return missing
+
+
+def unbound_terms(terms: list[str], quotes: list[tuple[str, str]], answer_type: str | None, question: str,
+                  synonyms: Synonyms) -> list[str]:
+    """Terms no quote both names and answers with a value of the asked type.
+
+    ``quotes`` are (context, sentence) pairs. For "百度智能云的市场份额是多少？" a quote
+    with a share of the whole market and another that names Baidu without a figure
+    do not add up to an answer.
+    """
+    if answer_type is None:
+        return []
+    unbound = []
+    for term in terms:
+        if term.replace(".", "").isdigit():
+            continue
+        names = synonyms.variants(term)
+        if not any(any(n in _squash(ctx) for n in names) and type_satisfied(answer_type, [text], question) for ctx, text in quotes):
+            unbound.append(term)
+    return unbound

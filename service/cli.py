@@ -73,7 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--set", dest="sets", type=Path, action="append", required=True, help="a .jsonl question set (repeatable)")
     evaluate.add_argument("--url", help="evaluate a running server (http://host:port) instead of the local index")
     evaluate.add_argument("--top-k", type=int, default=5, choices=range(1, 21), metavar="1..20")
-    evaluate.add_argument("--report", type=Path, help="write report.json and report.md into this folder")
+    evaluate.add_argument("--report", type=Path, help="write JSON, Markdown and PNG charts into this folder")
+    evaluate.add_argument("--compare", action="store_true",
+                          help="also run llama-index's default pipeline, BM25, dense and a 0.5/0.5 ensemble on the same set")
     evaluate.add_argument("--no-progress", action="store_true")
     evaluate.set_defaults(run=_cmd_eval)
 
@@ -182,22 +184,38 @@ def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from evals.targets import HttpTarget, LocalTarget
 
     questions = [q for path in args.sets for q in load_set(path)]
+    names = ", ".join(p.name for p in args.sets)
+    if args.url and args.compare:
+        print("error: --compare runs in-process; it cannot be combined with --url", file=sys.stderr)
+        return 2
     if args.url:
         target = HttpTarget(args.url)
-        config = {"target": args.url}
+        config: dict = {"target": args.url}
     else:
         pipeline, index = _load(settings)
         target = LocalTarget(pipeline, index)
         config = {"target": "in-process", "index_version": index.manifest.version, "model": index.manifest.model_id,
-                  "chunk_size": index.manifest.chunk_size, "chunk_overlap": index.manifest.chunk_overlap,
+                  "documents": len(index.documents), "chunks": len(index.chunks),
                   "settings": json.loads(settings.model_dump_json())}
     config |= {"sets": [str(p) for p in args.sets], "top_k": args.top_k}
+
+    if args.compare:
+        from evals.compare import comparison_markdown, configurations, run_comparison, write_comparison
+
+        runs = run_comparison(questions, configurations(pipeline, index), args.top_k, not args.no_progress)
+        title = f"citeqa vs baselines on {names}"
+        print(comparison_markdown(runs, title, config))
+        if args.report:
+            write_comparison(args.report, runs, title, config, settings.min_sentence_cosine)
+            print(f"report written to {args.report}/ (compare.md, compare.json, citeqa.md, *.png)", file=sys.stderr)
+        return 0
+
     results = run_questions(questions, target, top_k=args.top_k, progress=not args.no_progress)
-    title = f"citeqa evaluation: {', '.join(p.name for p in args.sets)} against {target.name}"
+    title = f"citeqa evaluation: {names} against {target.name}"
     print(markdown(results, title, config))
     if args.report:
-        write_report(args.report, results, title, config)
-        print(f"report written to {args.report}/report.md and report.json", file=sys.stderr)
+        write_report(args.report, results, title, config, settings.min_sentence_cosine)
+        print(f"report written to {args.report}/ (report.md, report.json, *.png)", file=sys.stderr)
     return 0
 
 

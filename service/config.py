@@ -34,9 +34,11 @@ class Settings(BaseSettings):
 
     retrieval_candidates: int = Field(default=50, ge=1, le=1000)
     lexical_weight: float = Field(default=0.2, ge=0)
-    sentence_weight: float = Field(default=0.5, ge=0)
+    sentence_weight: float = Field(default=1.0, ge=0)
     min_sentence_cosine: float = Field(default=0.40, ge=-1, le=1)
-    max_answer_sentences: int = Field(default=3, ge=1, le=10)
+    max_answer_sentences: int = Field(default=4, ge=1, le=10)
+    # Quote further sentences scoring within this of the best one.
+    answer_sentence_margin: float = Field(default=0.08, ge=0, le=1)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
@@ -58,6 +60,6 @@ class Settings(BaseSettings):
                 lexical_weight=self.lexical_weight,
                 sentence_weight=self.sentence_weight,
             ),
-            answer=AnswerParams(max_sentences=self.max_answer_sentences),
+            answer=AnswerParams(max_sentences=self.max_answer_sentences, sentence_margin=self.answer_sentence_margin),
             min_sentence_cosine=self.min_sentence_cosine,
         )

@@ -74,5 +74,11 @@ def _has_anaphora(q: str) -> bool:
 
 
 def _points_back(q: str) -> bool:
-    # A question with at most one content word ("为什么？", "Why?") cannot stand alone.
-    return _has_anaphora(q) or len(tokenize(q)) <= 1
+    # A question with at most one content word ("为什么？", "Why?") cannot stand alone, nor a
+    # short English one that names nothing ("What changed in 2023?").
+    if _has_anaphora(q) or len(tokenize(q)) <= 1:
+        return True
+    if not re.search(r"[\u4e00-\u9fff]", q):
+        words = q.split()
+        return len(words) <= 6 and not any(w[:1].isupper() for w in words[1:])
+    return False

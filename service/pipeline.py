@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from index.embedder import Embedder
 from index.store import IndexData
 from service.answer import AnswerParams, Quote, order_for_reading, render_answer, select_quotes
-from service.answerability import Synonyms, expected_answer_type, key_terms, missing_terms, type_satisfied
+from service.answerability import (Synonyms, expected_answer_type, key_terms, missing_terms, type_satisfied,
+                                   unbound_terms)
 from service.followup import resolve_question
 from service.language import REFUSALS, detect_language
 from service.retrieval import Candidate, RetrievalParams, retrieve
@@ -83,6 +84,8 @@ class QAPipeline:
 
         draft = select_quotes(data, resolved, hits, self.params.answer, covers=uncovered, can_cover=can_cover)
         missing = uncovered([q.context for q in draft.quotes])
+        if not missing:
+            missing = unbound_terms(terms, [(q.context, q.text) for q in draft.quotes], answer_type, resolved, synonyms)
         typed = type_satisfied(answer_type, [q.text for q in draft.quotes], resolved)
         best_cosine = draft.best.cosine if draft.best else 0.0
         answerable = bool(draft.quotes) and best_cosine >= self.params.min_sentence_cosine and not missing and typed
@@ -109,6 +112,7 @@ class QAPipeline:
             timings_ms={"retrieve": round((t_retrieved - t0) * 1000, 1), "answer": round((t_end - t_retrieved) * 1000, 1),
                         "total": round((t_end - t0) * 1000, 1)},
             resolved_question=resolved if resolved != question.strip() else None,
+            confidence=round(best_cosine, 4),
         )
         return response, assessment
 

@@ -21,8 +21,8 @@ from ingest.schema import ScoredChunk
 @dataclass(frozen=True)
 class RetrievalParams:
     candidates: int = 50
-    lexical_weight: float = 0.3
-    sentence_weight: float = 0.5
+    lexical_weight: float = 0.2
+    sentence_weight: float = 1.0
 
 
 @dataclass

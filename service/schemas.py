@@ -75,6 +75,8 @@ class AskResponse(BaseModel):
     citations: list[Citation]
     timings_ms: dict[str, float]
     resolved_question: str | None = None  # the standalone question, when history changed it
+    # Cosine between the question and the best quotable sentence; answers are refused below a threshold.
+    confidence: float | None = None
 
 
 class SearchResponse(BaseModel):

@@ -13,7 +13,11 @@ SYN = Synonyms.from_text("# comment\n腾讯, 腾讯云, Tencent, Tencent Cloud\n
         ("When did AWS update Bedrock?", "date"),
         ("腾讯混元是哪个月发布的？", "date"),
         ("Bedrock上有多少个模型？", "number"),
-        ("What was Google Cloud's operating profit in 2023?", "number"),
+        ("What was Google Cloud's operating profit in 2023?", "money"),
+        ("阿里云2023年的营收是多少？", "money"),
+        ("How much did Microsoft's revenue growth rebound?", "number"),
+        ("百度智能云收入增速反弹了多少？", "number"),
+        ("What approach does Google take when investing in startups?", None),
         ("微软Azure走的是哪种路线？", None),
     ],
 )
@@ -32,6 +36,25 @@ def test_type_needs_a_value_beyond_the_question():
 def test_key_terms_in_both_languages():
     assert key_terms("What is Tencent Cloud's market share per Gartner?", SYN) == ["Tencent Cloud", "Gartner"]
     assert set(key_terms("2023年昇腾芯片的产能", SYN)) == {"2023", "昇腾"}
+
+
+def test_multiword_synonyms_are_found_as_whole_words():
+    syn = Synonyms.from_text("上半年, first half\n下半年, second half\n")
+    assert syn.mentioned_in("How big was it in the second half of 2023?") == ["second half"]
+    assert syn.mentioned_in("the secondhalf") == []
+    assert syn.variants("Second Half") == {"secondhalf", "下半年"}
+
+
+def test_a_figure_must_sit_with_the_entity_it_is_about():
+    from service.answerability import unbound_terms
+
+    syn = Synonyms.from_text("百度, 百度智能云, Baidu\n")
+    quotes = [("中国公共云市场规模190.1亿美元。", "中国公共云市场规模190.1亿美元。"),
+              ("百度智能云的市场份额和第一梯队之间存在差距。", "百度智能云的市场份额和第一梯队之间存在差距。")]
+    assert unbound_terms(["百度智能云"], quotes, "number", "百度智能云的份额是多少？", syn) == ["百度智能云"]
+    quotes.append(("百度智能云收入增速反弹11%。", "百度智能云收入增速反弹11%。"))
+    assert unbound_terms(["百度智能云"], quotes, "number", "百度智能云的增速是多少？", syn) == []
+    assert unbound_terms(["百度智能云"], quotes[:2], None, "百度智能云走什么路线？", syn) == []
 
 
 def test_missing_terms_use_synonyms_and_skip_unknown_english():
