@@ -48,14 +48,16 @@ class Draft:
 
     @property
     def best(self) -> Quote | None:
-        return self.quotes[0] if self.quotes else None
+        return max(self.quotes, key=lambda q: q.cosine) if self.quotes else None
 
 
 def select_quotes(data: IndexData, question: str, hits: list[Candidate], params: AnswerParams,
                   covers: Callable[[list[str]], list[str]] | None = None,
-                  can_cover: Callable[[Quote], bool] = lambda quote: True) -> Draft:
+                  can_cover: Callable[[Quote], bool] = lambda quote: True,
+                  seeds: list[tuple[str, int]] | None = None) -> Draft:
     """The best sentences of the passages in ``hits``.
 
+    ``seeds`` (doc_id, sentence start) are quoted first, e.g. one per side of a comparison.
     ``covers`` returns the question's terms that a list of contexts does not mention;
     sentences that ``can_cover`` accepts are added, while they score close enough,
     until nothing is missing (the other side of a comparison).
@@ -79,13 +81,17 @@ def select_quotes(data: IndexData, question: str, hits: list[Candidate], params:
     if not pool:
         return Draft()
     best = pool[0].score
-    chosen = [pool[0]]
+    keys = {id(q): (data.chunks[hits[q.candidate_rank].index].chunk.doc_id, q.span.start) for q in pool}
+    seeded = [q for key in dict.fromkeys(seeds or []) for q in pool if keys[id(q)] == key]
+    chosen = seeded or [pool[0]]
     if covers is not None:
-        missing = covers([pool[0].context])
+        missing = covers([q.context for q in chosen])
         for quote in pool[1:]:
             if not missing or len(chosen) >= params.max_sentences or quote.score < best - params.coverage_margin:
                 break
             if not can_cover(quote):
+                continue
+            if quote in chosen:
                 continue
             still = covers([q.context for q in chosen] + [quote.context])
             if len(still) < len(missing):

@@ -136,6 +136,9 @@ def type_satisfied(answer_type: str | None, sentences: list[str], question: str 
     return False
 
 
+_SOURCE = re.compile(r"(?:按照?|根据|据|依据|according to|per|citing)\s*([A-Za-z][A-Za-z0-9-]*|[\u4e00-\u9fff]{2,6}?)(?=的|数据|报告|统计|,|，|\s|\?|？|$)", re.IGNORECASE)
+
+
 def key_terms(question: str, synonyms: Synonyms) -> list[str]:
     """Named things and figures in the question that an answer must be about."""
     terms: list[str] = re.findall(r"\d+(?:\.\d+)?", question)
@@ -155,6 +158,10 @@ def key_terms(question: str, synonyms: Synonyms) -> list[str]:
         _ready()
         # Organisations, and longer proper nouns; two-character "nz" words are too often common words (对华).
         terms += [p.word for p in posseg.cut(question) if (p.flag == "nt" and len(p.word) >= 2) or (p.flag == "nz" and len(p.word) >= 3)]
+    # "按Gartner的数据" / "according to IDC" names a source; the figures often stand in the
+    # sentence after the one that names it, so a source is not required in the quote.
+    sources = {m.group(1).lower() for m in _SOURCE.finditer(question)}
+    terms = [t for t in terms if t.lower() not in sources]
     unique: list[str] = []
     for term in terms:
         if not any(_squash(term) in _squash(other) for other in unique):

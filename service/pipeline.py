@@ -10,12 +10,14 @@ from index.store import IndexData
 from service.answer import AnswerParams, Quote, order_for_reading, render_answer, select_quotes
 from service.answerability import (Synonyms, expected_answer_type, key_terms, missing_terms, type_satisfied,
                                    unbound_terms)
+from service.comparison import comparison_entities, mentions_any, names_of, side_question
 from service.followup import resolve_question
 from service.language import REFUSALS, detect_language
 from service.retrieval import Candidate, RetrievalParams, retrieve
 from service.schemas import AskResponse, Citation, Passage, SearchResponse
 
 REFUSAL_CONTEXT = 3  # nearest passages shown with a refusal, for the reader to check
+SIDE_PASSAGES = 3  # passages searched for each side of a comparison
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,16 @@ class QAPipeline:
             # A sentence only completes the answer if it could answer on its own.
             return quote.cosine >= self.params.min_sentence_cosine and type_satisfied(answer_type, [quote.text], resolved)
 
-        draft = select_quotes(data, resolved, hits, self.params.answer, covers=uncovered, can_cover=can_cover)
+        seeds: list[tuple[str, int]] = []
+        for entity in comparison_entities(resolved, terms, synonyms):
+            side = self._side(data, resolved, entity, terms, synonyms, answer_type)
+            if side is not None:
+                candidate, start = side
+                if all(h.index != candidate.index for h in hits):
+                    hits = hits[: top_k - 1 - len(seeds)] + [candidate] + hits[top_k - 1 - len(seeds):][: len(seeds)]
+                seeds.append((data.chunks[candidate.index].chunk.doc_id, start))
+
+        draft = select_quotes(data, resolved, hits, self.params.answer, covers=uncovered, can_cover=can_cover, seeds=seeds)
         missing = uncovered([q.context for q in draft.quotes])
         if not missing:
             missing = unbound_terms(terms, [(q.context, q.text) for q in draft.quotes], answer_type, resolved, synonyms)
@@ -115,6 +126,25 @@ class QAPipeline:
             confidence=round(best_cosine, 4),
         )
         return response, assessment
+
+    def _side(self, data: IndexData, question: str, entity: str, terms: list[str], synonyms: Synonyms,
+              answer_type: str | None) -> tuple[Candidate, int] | None:
+        """The best sentence about one side of a comparison: (its passage, its start)."""
+        others = [t for t in comparison_entities(question, terms, synonyms) if t != entity]
+        names = names_of(entity, synonyms)
+        query = side_question(question, entity, others, synonyms)
+        best: tuple[float, Candidate, int] | None = None
+        window = self.params.answer.context_chars
+        for candidate in self._retrieve(data, query)[:SIDE_PASSAGES]:
+            chunk = data.chunks[candidate.index].chunk
+            text = data.documents[chunk.doc_id].text
+            for span, cosine in zip(chunk.sentences, candidate.sentence_scores):
+                sentence = text[span.start : span.end]
+                context = text[max(chunk.start, span.start - window) : span.end]
+                if (cosine >= self.params.min_sentence_cosine and mentions_any(context, names)
+                        and type_satisfied(answer_type, [sentence], question) and (best is None or cosine > best[0])):
+                    best = (float(cosine), candidate, span.start)
+        return (best[1], best[2]) if best else None
 
     def _retrieve(self, data: IndexData, query: str) -> list[Candidate]:
         vector = self.embedder.embed_queries([query])[0]
