@@ -5,7 +5,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run install models index serve test test-fast eval latency clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run install models index serve browser test test-fast eval latency clean
 
 run: index
 	$(BIN)/citeqa serve
@@ -29,7 +31,12 @@ index: models
 serve: install
 	$(BIN)/citeqa serve
 
-test: models
+# The widget tests drive Debian's Chromium (a browser download by a test tool is not possible offline).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver fonts-noto-cjk; }
+
+test: models browser
 	$(BIN)/python -m pytest
 
 test-fast: install

@@ -116,8 +116,11 @@ def _near_duplicate(a: str, b: str, threshold: float = 0.6) -> bool:
     return bool(x and y) and len(x & y) / len(x | y) >= threshold
 
 
-def render_answer(quotes: list[Quote], numbers: dict[int, int]) -> str:
-    """Quotes in reading order, each followed by its ``[n]`` before the final stop."""
+def answer_pieces(quotes: list[Quote], numbers: dict[int, int]) -> list[str]:
+    """Quotes in reading order, each followed by its ``[n]`` before the final stop.
+
+    One piece per quoted sentence: joined they are the answer, streamed they are the deltas.
+    """
     parts = []
     for quote in quotes:
         sentence = quote.text.strip()
@@ -125,7 +128,10 @@ def render_answer(quotes: list[Quote], numbers: dict[int, int]) -> str:
         body, stop = (sentence[: m.start()], m.group(0)) if m else (sentence, "。" if _is_cjk(sentence) else ".")
         marker = f" [{numbers[quote.candidate_rank]}]"
         parts.append(f"{body}{marker}{stop}")
-    return "".join(p if _is_cjk(p) else p + " " for p in parts).strip()
+    pieces = [p if _is_cjk(p) else p + " " for p in parts]
+    if pieces:
+        pieces[-1] = pieces[-1].rstrip()
+    return pieces
 
 
 def _quotable(text: str, span: Span, min_chars: int) -> bool:

@@ -9,7 +9,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from index.embedder import Embedder
-from service.api.routes import ask, documents, health, search
+from fastapi.middleware.cors import CORSMiddleware
+
+from service.api.routes import ask, documents, health, openai_compat, search, widget
 from service.config import Settings
 from service.errors import install_error_handlers
 from service.middleware import BodyGuard
@@ -39,6 +41,14 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.state.citeqa = state
     install_error_handlers(app)
     app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
-    for module in (health, ask, search, documents):
+    # Added last so it is outermost: errors from the guards carry CORS headers too.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+        allow_headers=["Content-Type", "Authorization", "Accept"],
+        max_age=600,
+    )
+    for module in (health, ask, search, documents, openai_compat, widget):
         app.include_router(module.router)
     return app

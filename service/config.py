@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated
 
 from platformdirs import user_cache_dir
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.model_fetch import default_model_path
 from service.pipeline import PipelineParams
@@ -40,10 +42,24 @@ class Settings(BaseSettings):
     # Quote further sentences scoring within this of the best one.
     answer_sentence_margin: float = Field(default=0.08, ge=0, le=1)
 
+    # Origins whose pages may call the API from a browser (the widget on another site);
+    # a JSON list or comma-separated: CITEQA_CORS_ORIGINS=https://a.example,https://b.example
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     log_level: str = "info"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if value.startswith("["):
+                return json.loads(value)
+            return [v.strip().rstrip("/") for v in value.split(",") if v.strip()]
+        return value
 
     @property
     def model_path(self) -> Path:

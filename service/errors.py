@@ -20,37 +20,47 @@ _STATUS_CODES = {
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, param: str | None = None) -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.param = status, code, message, param
 
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+def _error_type(status: int) -> str:
+    # OpenAI's error "type" values, so the official SDKs map errors onto their exception classes.
+    return {401: "authentication_error", 403: "permission_error", 404: "not_found_error",
+            429: "rate_limit_error"}.get(status, "invalid_request_error" if status < 500 else "server_error")
 
 
-def _describe(errors: list[dict]) -> tuple[str, str]:
+def error_response(status: int, code: str, message: str, param: str | None = None) -> JSONResponse:
+    """The design's {"error": {"code", "message"}}, plus OpenAI's "type" and "param"."""
+    body = {"code": code, "message": message, "type": _error_type(status), "param": param}
+    return JSONResponse({"error": body}, status_code=status)
+
+
+def _describe(errors: list[dict]) -> tuple[str, str, str | None]:
     if any(e.get("type") == "json_invalid" for e in errors):
         detail = next(e for e in errors if e.get("type") == "json_invalid")
         reason = (detail.get("ctx") or {}).get("error", "")
-        return "invalid_json", f"the request body is not valid JSON{': ' + reason if reason else ''}"
+        return "invalid_json", f"the request body is not valid JSON{': ' + reason if reason else ''}", None
     parts = []
+    params = []
     for e in errors:
         loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+        params.append(loc)
         msg = e.get("msg", "invalid value")
         parts.append(f"{loc}: {msg.removeprefix('Value error, ')}")
-    return "invalid_request", "; ".join(parts)
+    return "invalid_request", "; ".join(parts), params[0] if params else None
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message)
+        return error_response(exc.status, exc.code, exc.message, exc.param)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        code, message = _describe(json.loads(json.dumps(exc.errors(), default=str)))
-        return error_response(400 if code == "invalid_json" else 422, code, message)
+        code, message, param = _describe(json.loads(json.dumps(exc.errors(), default=str)))
+        return error_response(400 if code == "invalid_json" else 422, code, message, param)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from index.embedder import Embedder
 from index.store import IndexData
-from service.answer import AnswerParams, Quote, order_for_reading, render_answer, select_quotes
+from service.answer import AnswerParams, Quote, answer_pieces, order_for_reading, select_quotes
 from service.answerability import (Synonyms, expected_answer_type, key_terms, missing_terms, type_satisfied,
                                    unbound_terms)
 from service.comparison import comparison_entities, mentions_any, names_of, side_question
@@ -66,8 +67,25 @@ class QAPipeline:
 
     def ask_with_assessment(self, data: IndexData, question: str, history: list[tuple[str, str]] | None = None,
                             top_k: int = 5) -> tuple[AskResponse, Assessment]:
+        draft = self._draft(data, question, history or [], top_k)
+        return draft.response(), draft.assessment
+
+    def ask_events(self, data: IndexData, question: str, history: list[tuple[str, str]] | None = None,
+                   top_k: int = 5) -> Iterator[tuple[str, object]]:
+        """The answer as stream events: ("citations", [...]), ("delta", text)..., ("done", AskResponse).
+
+        The citations event is ready as soon as retrieval and sentence selection are,
+        before any answer text; the done event carries the same reply as ``ask``.
+        """
+        draft = self._draft(data, question, history or [], top_k)
+        yield "citations", draft.citations
+        for piece in draft.pieces:
+            yield "delta", piece
+        yield "done", draft.response()
+
+    def _draft(self, data: IndexData, question: str, history: list[tuple[str, str]], top_k: int) -> "_Answer":
         t0 = time.perf_counter()
-        resolved = resolve_question(question, history or [])
+        resolved = resolve_question(question, history)
         candidates = self._retrieve(data, resolved)
         hits = candidates[:top_k]
         t_retrieved = time.perf_counter()
@@ -107,25 +125,18 @@ class QAPipeline:
             numbers: dict[int, int] = {}
             for quote in quotes:
                 numbers.setdefault(quote.candidate_rank, len(numbers) + 1)
-            answer = render_answer(quotes, numbers)
+            pieces = answer_pieces(quotes, numbers)
             citations = [
                 Citation(n=n, highlights=[q.span for q in quotes if q.candidate_rank == rank], **_passage(data, hits[rank]).model_dump())
                 for rank, n in numbers.items()
             ]
         else:
-            answer = REFUSALS[detect_language(question)]
+            pieces = [REFUSALS[detect_language(question)]]
             citations = [Citation(n=i + 1, **_passage(data, hit).model_dump()) for i, hit in enumerate(hits[:REFUSAL_CONTEXT])]
-        t_end = time.perf_counter()
-        response = AskResponse(
-            answer=answer,
-            answerable=answerable,
-            citations=citations,
-            timings_ms={"retrieve": round((t_retrieved - t0) * 1000, 1), "answer": round((t_end - t_retrieved) * 1000, 1),
-                        "total": round((t_end - t0) * 1000, 1)},
-            resolved_question=resolved if resolved != question.strip() else None,
-            confidence=round(best_cosine, 4),
+        return _Answer(
+            answerable=answerable, citations=citations, pieces=pieces, assessment=assessment,
+            resolved=resolved if resolved != question.strip() else None, started=t0, retrieved=t_retrieved,
         )
-        return response, assessment
 
     def _side(self, data: IndexData, question: str, entity: str, terms: list[str], synonyms: Synonyms,
               answer_type: str | None) -> tuple[Candidate, int] | None:
@@ -149,6 +160,30 @@ class QAPipeline:
     def _retrieve(self, data: IndexData, query: str) -> list[Candidate]:
         vector = self.embedder.embed_queries([query])[0]
         return retrieve(data, vector, query, self.params.retrieval)
+
+
+@dataclass
+class _Answer:
+    answerable: bool
+    citations: list[Citation]
+    pieces: list[str]
+    assessment: Assessment
+    resolved: str | None
+    started: float
+    retrieved: float
+
+    def response(self) -> AskResponse:
+        finished = time.perf_counter()
+        return AskResponse(
+            answer="".join(self.pieces),
+            answerable=self.answerable,
+            citations=self.citations,
+            timings_ms={"retrieve": round((self.retrieved - self.started) * 1000, 1),
+                        "answer": round((finished - self.retrieved) * 1000, 1),
+                        "total": round((finished - self.started) * 1000, 1)},
+            resolved_question=self.resolved,
+            confidence=round(self.assessment.best_cosine, 4),
+        )
 
 
 def _passage(data: IndexData, hit: Candidate) -> Passage:

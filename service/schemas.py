@@ -101,7 +101,34 @@ class DocumentsResponse(BaseModel):
 class ErrorDetail(BaseModel):
     code: str
     message: str
+    type: str | None = None  # OpenAI-style error type, for the official SDKs
+    param: str | None = None
 
 
 class ErrorResponse(BaseModel):
     error: ErrorDetail
+
+
+# OpenAI Chat Completions compatibility (the subset a chat front end sends).
+
+
+class ContentPart(BaseModel):
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(p.text or "" for p in self.content if p.type == "text")
+        return self.content or ""
+
+
+class ChatCompletionRequest(BaseModel):
+    model: str = "citeqa"
+    messages: list[ChatMessage] = Field(min_length=1, max_length=41)
+    stream: bool = False
+    top_k: int = Field(default=5, ge=1, le=20)  # citeqa extension; other OpenAI options are accepted and ignored

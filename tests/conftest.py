@@ -28,13 +28,70 @@ def embedder():
     return Embedder(settings.model_path)
 
 
+class HostPages:
+    """A second origin serving pages that embed the widget, like a customer's site.
+
+    ``/host.html?api=URL&lang=en`` embeds the widget of the citeqa server at URL
+    (``&src=URL`` loads widget.js from elsewhere than the API it talks to).
+    """
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        import html
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qs, urlparse
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                query = parse_qs(urlparse(self.path).query)
+                api = html.escape(query.get("api", [""])[0], quote=True)
+                src = html.escape(query.get("src", [query.get("api", [""])[0]])[0], quote=True)
+                lang = html.escape(query.get("lang", ["en"])[0], quote=True)
+                page = (
+                    "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+                    "<meta name='viewport' content='width=device-width, initial-scale=1'><title>Customer site</title>"
+                    # Hostile page CSS: it must not reach the widget inside its shadow root.
+                    "<style>*{color:red!important;font-size:40px!important} button{display:none!important}</style></head>"
+                    "<body><h1>A customer site</h1><p>Some page content.</p>"
+                    f"<script src='{src}/widget.js' data-api='{api}' data-title='citeqa test' data-lang='{lang}' defer></script>"
+                    "</body></html>"
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer((host, 0), Handler)
+        self.origin = f"http://{host}:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, api: str, lang: str = "en", src: str | None = None) -> str:
+        """``src`` is where widget.js comes from, when not from ``api``."""
+        return f"{self.origin}/host.html?api={api}&lang={lang}" + (f"&src={src}" if src else "")
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+
+
 @pytest.fixture(scope="session")
-def corpus_settings(tmp_path_factory, embedder):
+def host_pages():
+    pages = HostPages()
+    yield pages
+    pages.close()
+
+
+@pytest.fixture(scope="session")
+def corpus_settings(tmp_path_factory, embedder, host_pages):
     """Settings with a fresh index of the bundled corpus, built once per session."""
     from service.config import Settings
     from service.indexing import ingest_corpus
 
-    settings = Settings(index_dir=tmp_path_factory.mktemp("index"), corpus_dir=REPO_ROOT / "corpus")
+    settings = Settings(index_dir=tmp_path_factory.mktemp("index"), corpus_dir=REPO_ROOT / "corpus",
+                        cors_origins=[host_pages.origin])
     ingest_corpus(settings, embedder)
     return settings
 

@@ -1,19 +1,35 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Iterator
+
+from fastapi import APIRouter, Header
+from fastapi.responses import StreamingResponse
 
 from service.api.deps import ReadyDep
-from service.errors import ApiError
 from service.schemas import AskRequest, AskResponse, ErrorResponse
+from service.sse import SSE_HEADERS, sse_event, wants_stream
 
 router = APIRouter()
 
 
-@router.post("/v1/ask", response_model=AskResponse, responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}})
-def ask(body: AskRequest, ready: ReadyDep) -> AskResponse:
-    """Answer a question with cited passages, or refuse when the documents do not answer it."""
-    if body.stream:
-        raise ApiError(400, "streaming_unsupported", "streaming answers are not available yet; send stream=false")
+@router.post(
+    "/v1/ask",
+    response_model=AskResponse,
+    responses={200: {"content": {"text/event-stream": {}}}, 422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
+)
+def ask(body: AskRequest, ready: ReadyDep, accept: str | None = Header(default=None)):
+    """Answer a question with cited passages, or refuse when the documents do not answer it.
+
+    With `stream: true` or `Accept: text/event-stream` the reply is Server-Sent Events:
+    `citations` (JSON list), `delta` events (`{"text": ...}`), then `done` with the full reply.
+    """
     pipeline, index = ready
     history = [(turn.role, turn.content) for turn in body.history]
-    return pipeline.ask(index, body.question, history, body.top_k)
+    if not wants_stream(body.stream, accept):
+        return pipeline.ask(index, body.question, history, body.top_k)
+
+    def events() -> Iterator[str]:
+        for kind, payload in pipeline.ask_events(index, body.question, history, body.top_k):
+            yield sse_event(kind, {"text": payload} if kind == "delta" else payload)
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
