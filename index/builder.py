@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import faiss
@@ -47,14 +48,12 @@ def build_index(
     chunk_overlap: int,
     model_sha256: str | None,
     previous: IndexData | None = None,
-    remove_missing: bool = True,
+    remove: Collection[str] = (),
     synonyms_text: str | None = None,
     show_progress: bool = False,
 ) -> tuple[IndexData, BuildReport]:
-    """Apply ``docs`` on top of ``previous``.
+    """Upsert ``docs`` into ``previous`` and drop the ids in ``remove``; the rest is kept.
 
-    With ``remove_missing`` the result holds exactly ``docs`` (a folder mirror);
-    without it the documents are upserted and the rest of ``previous`` is kept.
     Unchanged documents keep their vectors; nothing is embedded twice.
     ``synonyms_text`` replaces the stored synonyms; None keeps the previous ones.
     """
@@ -71,11 +70,11 @@ def build_index(
     prints = {d.doc_id: fingerprint(d, chunk_size, chunk_overlap) for d in docs}
     old_docs = previous.documents if previous else {}
 
-    keep_ids = [i for i in old_docs if i not in incoming and not remove_missing]
+    keep_ids = [i for i in old_docs if i not in incoming and i not in remove]
     for doc_id in old_docs:
         if doc_id in incoming:
             (report.unchanged if old_docs[doc_id].sha256 == prints[doc_id] else report.updated).append(doc_id)
-        elif remove_missing:
+        elif doc_id in remove:
             report.removed.append(doc_id)
     report.added = [i for i in incoming if i not in old_docs]
     reuse = set(report.unchanged) | set(keep_ids)

@@ -12,6 +12,7 @@ from index.embedder import Embedder
 from fastapi.middleware.cors import CORSMiddleware
 
 from service.api.routes import ask, documents, health, openai_compat, search, widget
+from service.api.deps import ReadGuard
 from service.config import Settings
 from service.errors import install_error_handlers
 from service.middleware import BodyGuard
@@ -30,7 +31,9 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
             threading.Thread(target=state.load, kwargs={"embedder": embedder}, name="citeqa-load", daemon=True).start()
         else:
             state.load(embedder)
+        threading.Thread(target=state.watch, name="citeqa-watch", daemon=True).start()
         yield
+        state.stop()
 
     app = FastAPI(
         title="citeqa",
@@ -40,7 +43,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     )
     app.state.citeqa = state
     install_error_handlers(app)
-    app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes,
+                       limits={"/v1/documents": settings.max_upload_bytes})
     # Added last so it is outermost: errors from the guards carry CORS headers too.
     app.add_middleware(
         CORSMiddleware,
@@ -49,6 +53,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         allow_headers=["Content-Type", "Authorization", "Accept"],
         max_age=600,
     )
-    for module in (health, ask, search, documents, openai_compat, widget):
+    for module in (ask, search, openai_compat):
+        app.include_router(module.router, dependencies=[ReadGuard])
+    for module in (health, documents, widget):  # these set their own guards per route
         app.include_router(module.router)
     return app

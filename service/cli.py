@@ -83,6 +83,14 @@ def _parser() -> argparse.ArgumentParser:
     listing = documents.add_parser("list", help="the documents in the index")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(run=_cmd_documents_list)
+    adding = documents.add_parser("add", help="add or replace documents (kept across `citeqa ingest`)")
+    adding.add_argument("paths", type=Path, nargs="+", metavar="FILE")
+    adding.add_argument("--title", help="title (only with one file)")
+    adding.add_argument("--doc-id", help="document id (only with one file)")
+    adding.set_defaults(run=_cmd_documents_add)
+    removing = documents.add_parser("remove", help="remove documents from every index")
+    removing.add_argument("doc_ids", nargs="+", metavar="DOC_ID")
+    removing.set_defaults(run=_cmd_documents_remove)
     return parser
 
 
@@ -230,6 +238,38 @@ def _cmd_documents_list(args: argparse.Namespace, settings: Settings) -> int:
     else:
         for d in docs:
             print(f"{d['doc_id']}\t{d['chunks']} passages\t{d['title']}\t{d['source']}")
+    return 0
+
+
+def _cmd_documents_add(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.loaders import load_file
+    from service.indexing import add_document
+
+    if len(args.paths) > 1 and (args.title or args.doc_id):
+        print("error: --title and --doc-id need exactly one file", file=sys.stderr)
+        return 2
+    docs = [load_file(p, title=args.title, doc_id=args.doc_id, source=p.name) for p in args.paths]
+    embedder = _embedder(settings)
+    for doc in docs:
+        data, report = add_document(settings, embedder, doc)
+        status = "added" if report.added else "updated" if report.updated else "unchanged"
+        print(f"{status}: {doc.doc_id} ({data.documents[doc.doc_id].chunks} passages), index {data.manifest.version}")
+    return 0
+
+
+def _cmd_documents_remove(args: argparse.Namespace, settings: Settings) -> int:
+    from index.store import load_index
+    from service.indexing import remove_document
+
+    known = load_index(settings.index_dir).documents
+    unknown = [d for d in args.doc_ids if d not in known]
+    if unknown:
+        print(f"error: no such documents: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    embedder = _embedder(settings)  # not loaded: removing embeds nothing
+    for doc_id in args.doc_ids:
+        data, _ = remove_document(settings, embedder, doc_id)
+        print(f"removed: {doc_id}, index {data.manifest.version}")
     return 0
 
 

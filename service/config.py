@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 from platformdirs import user_cache_dir
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.model_fetch import default_model_path
@@ -46,12 +46,26 @@ class Settings(BaseSettings):
     # a JSON list or comma-separated: CITEQA_CORS_ORIGINS=https://a.example,https://b.example
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    # Writes (POST/DELETE /v1/documents) need "Authorization: Bearer <admin key>"; without a key
+    # they are refused unless dev_allow_writes is set (local development only).
+    admin_key: SecretStr | None = None
+    dev_allow_writes: bool = False
+    # When set, reads need "Authorization: Bearer <one of these>" (comma-separated or JSON list).
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    max_upload_bytes: int = Field(default=20_000_000, ge=1024)
+    max_chunks_per_document: int = Field(default=5000, ge=1)
+    # Requests per minute per client address; 0 turns a limit off.
+    rate_limit_reads: int = Field(default=600, ge=0)
+    rate_limit_writes: int = Field(default=60, ge=0)
+    # How often a server checks the index folder for a version published by another process.
+    index_poll_seconds: float = Field(default=2.0, ge=0)
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     log_level: str = "info"
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "api_keys", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,10 +14,15 @@ from index.embedder import Embedder
 from index.model_fetch import MARKER, WEIGHTS_FILE, sha256_file
 from index.store import IndexCorruptError, IndexData, IndexNotFoundError, load_index, save_index
 from ingest.corpus import load_corpus
+from ingest.loaders import LoaderError
 from ingest.schema import Document
 from service.config import Settings
+from service.uploads import UploadStore
 
 log = logging.getLogger(__name__)
+
+CORPUS_ORIGIN = "corpus"  # metadata origin of documents mirrored from the corpus folder
+API_ORIGIN = "api"  # added through the API or `citeqa documents add`
 
 
 @contextmanager
@@ -52,17 +57,21 @@ def previous_index(settings: Settings, rebuild: bool) -> IndexData | None:
         return None
 
 
-def ingest_documents(settings: Settings, embedder: Embedder, docs: list[Document], *, mirror: bool,
-                     rebuild: bool = False, synonyms_text: str | None = None,
+def ingest_documents(settings: Settings, embedder: Embedder, docs: list[Document], *, remove: Collection[str] = (),
+                     mirror: bool = False, rebuild: bool = False, synonyms_text: str | None = None,
                      show_progress: bool = False) -> tuple[IndexData, BuildReport]:
-    """Apply ``docs`` to the index and publish a new version if anything changed."""
+    """Upsert ``docs``, drop ``remove`` (with ``mirror``: every document not in ``docs``),
+    and publish a new version if anything changed."""
     with writer_lock(settings.index_dir):
         previous = previous_index(settings, rebuild)
+        dropped = set(remove)
+        if mirror and previous is not None:
+            dropped |= set(previous.documents) - {d.doc_id for d in docs}
         data, report = build_index(
             docs, embedder,
             chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap,
             model_sha256=model_sha256(settings.model_path), previous=previous,
-            remove_missing=mirror, synonyms_text=synonyms_text, show_progress=show_progress,
+            remove=dropped, synonyms_text=synonyms_text, show_progress=show_progress,
         )
         if report.changed or previous is None:
             save_index(settings.index_dir, data)
@@ -71,9 +80,26 @@ def ingest_documents(settings: Settings, embedder: Embedder, docs: list[Document
 
 def ingest_corpus(settings: Settings, embedder: Embedder, *, rebuild: bool = False,
                   show_progress: bool = False) -> tuple[IndexData, BuildReport]:
-    """Make the index mirror the corpus folder."""
-    docs = load_corpus(settings.corpus_dir)
+    """Make the index hold exactly the corpus folder plus the documents added through the API."""
+    docs = [d.model_copy(update={"metadata": d.metadata | {"origin": CORPUS_ORIGIN}}) for d in load_corpus(settings.corpus_dir)]
+    uploaded = UploadStore(settings.index_dir).load_all()
+    clash = {d.doc_id for d in docs} & {d.doc_id for d in uploaded}
+    if clash:
+        raise LoaderError(f"documents added through the API have the same ids as corpus files: {sorted(clash)}")
     synonyms = settings.synonyms_path
     synonyms_text = synonyms.read_text(encoding="utf-8") if synonyms.is_file() else ""
-    return ingest_documents(settings, embedder, docs, mirror=True, rebuild=rebuild,
+    return ingest_documents(settings, embedder, docs + uploaded, mirror=True, rebuild=rebuild,
                             synonyms_text=synonyms_text, show_progress=show_progress)
+
+
+def add_document(settings: Settings, embedder: Embedder, doc: Document) -> tuple[IndexData, BuildReport]:
+    """Store and index a document added through the API or `citeqa documents add`."""
+    doc = doc.model_copy(update={"metadata": doc.metadata | {"origin": API_ORIGIN}})
+    UploadStore(settings.index_dir).save(doc)
+    return ingest_documents(settings, embedder, [doc])
+
+
+def remove_document(settings: Settings, embedder: Embedder, doc_id: str) -> tuple[IndexData, BuildReport]:
+    data, report = ingest_documents(settings, embedder, [], remove=[doc_id])
+    UploadStore(settings.index_dir).delete(doc_id)
+    return data, report

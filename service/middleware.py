@@ -18,16 +18,17 @@ class BodyGuard:
     more than it announced (or no Content-Length at all) still cannot exceed the limit.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, limits: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.limits = limits or {}  # per-path limits, e.g. larger for document uploads
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        limit = self.max_body_bytes
+        limit = self.limits.get(scope["path"], self.max_body_bytes)
         length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             await _reject(send, 413, "payload_too_large", f"the request body exceeds the limit of {limit} bytes")

@@ -7,20 +7,53 @@ import threading
 from dataclasses import dataclass, field
 
 from index.embedder import Embedder
-from index.store import IndexData, load_index
+from index.store import IndexData, current_version_dir, load_index
 from service.config import Settings
 from service.pipeline import QAPipeline
+from service.security import RateLimiter
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class AppState:
+    """The one piece of mutable state: the loaded index, replaced whole, never edited.
+
+    A request reads ``index`` once and keeps that object, so a write published while it
+    runs cannot mix two versions in one answer.
+    """
+
     settings: Settings
     pipeline: QAPipeline | None = None
     index: IndexData | None = None
     error: str | None = None  # why the app is not ready, for /readyz
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    limiter: RateLimiter = field(init=False)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self.limiter = RateLimiter({"reads": self.settings.rate_limit_reads, "writes": self.settings.rate_limit_writes})
+
+    def publish(self, index: IndexData) -> None:
+        self.index = index
+
+    def watch(self) -> None:
+        """Pick up versions published by another process (a CLI ingest, another replica)."""
+        interval = self.settings.index_poll_seconds
+        while interval > 0 and not self._stop.wait(interval):
+            current = self.index
+            if current is None:
+                continue
+            version_dir = current_version_dir(self.settings.index_dir)
+            if version_dir is not None and version_dir.name != current.manifest.version:
+                try:
+                    self.publish(load_index(self.settings.index_dir))
+                    log.info("switched to index %s", self.index.manifest.version)
+                except Exception as exc:  # noqa: BLE001 - keep serving the version we have
+                    log.error("new index version %s is unreadable, still serving %s: %s",
+                              version_dir.name, current.manifest.version, exc)
+
+    def stop(self) -> None:
+        self._stop.set()
 
     @property
     def ready(self) -> bool:

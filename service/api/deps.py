@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from index.store import IndexData
 from service.errors import ApiError
 from service.pipeline import QAPipeline
+from service.security import check_read, check_write
 from service.state import AppState
 
 
@@ -24,5 +25,21 @@ def ready_pipeline(state: Annotated[AppState, Depends(get_state)]) -> tuple[QAPi
     return pipeline, index
 
 
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def guard_read(request: Request, state: Annotated[AppState, Depends(get_state)]) -> None:
+    check_read(request, state.settings)
+    state.limiter.check(_client(request), "reads")
+
+
+def guard_write(request: Request, state: Annotated[AppState, Depends(get_state)]) -> None:
+    check_write(request, state.settings)
+    state.limiter.check(_client(request), "writes")
+
+
 StateDep = Annotated[AppState, Depends(get_state)]
+ReadGuard = Depends(guard_read)
+WriteGuard = Depends(guard_write)
 ReadyDep = Annotated[tuple[QAPipeline, IndexData], Depends(ready_pipeline)]
