@@ -11,6 +11,7 @@ then named in CURRENT, so a crash at any point leaves the previous version servi
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -178,8 +179,13 @@ def save_index(index_dir: Path, data: IndexData) -> Path:
         final = versions / name
         os.rename(tmp, final)
         _fsync_dir(versions)
-    except BaseException:
+    except BaseException as exc:
+        # numpy and FAISS do not always report ENOSPC as such; a disk with next to nothing
+        # free at the moment of failure is the cause, and callers should be told so.
+        full = isinstance(exc, (OSError, RuntimeError)) and shutil.disk_usage(versions).free < (1 << 20)
         shutil.rmtree(tmp, ignore_errors=True)
+        if full:
+            raise OSError(errno.ENOSPC, f"no space left on the disk of {index_dir}") from exc
         raise
     _atomic_write(index_dir / CURRENT, name + "\n")
     _prune(versions, keep=name)

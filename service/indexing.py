@@ -95,8 +95,18 @@ def ingest_corpus(settings: Settings, embedder: Embedder, *, rebuild: bool = Fal
 def add_document(settings: Settings, embedder: Embedder, doc: Document) -> tuple[IndexData, BuildReport]:
     """Store and index a document added through the API or `citeqa documents add`."""
     doc = doc.model_copy(update={"metadata": doc.metadata | {"origin": API_ORIGIN}})
-    UploadStore(settings.index_dir).save(doc)
-    return ingest_documents(settings, embedder, [doc])
+    store = UploadStore(settings.index_dir)
+    before = store.get(doc.doc_id)
+    store.save(doc)
+    try:
+        return ingest_documents(settings, embedder, [doc])
+    except BaseException:
+        # The index kept its previous version; the store must not claim otherwise.
+        if before is None:
+            store.delete(doc.doc_id)
+        else:
+            store.save(before)
+        raise
 
 
 def remove_document(settings: Settings, embedder: Embedder, doc_id: str) -> tuple[IndexData, BuildReport]:

@@ -42,6 +42,14 @@ class AppState:
         while interval > 0 and not self._stop.wait(interval):
             current = self.index
             if current is None:
+                # Not ready (no index yet, or a broken one): serve as soon as a good version appears.
+                if self.pipeline is not None and current_version_dir(self.settings.index_dir) is not None:
+                    try:
+                        self.publish(load_index(self.settings.index_dir))
+                        self.error = None
+                        log.info("index %s loaded", self.index.manifest.version)
+                    except Exception as exc:  # noqa: BLE001 - stays not ready, with the reason
+                        self.error = str(exc)
                 continue
             version_dir = current_version_dir(self.settings.index_dir)
             if version_dir is not None and version_dir.name != current.manifest.version:

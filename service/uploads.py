@@ -32,6 +32,10 @@ class UploadStore:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
 
+    def get(self, doc_id: str) -> Document | None:
+        path = self._path(doc_id)
+        return Document.model_validate_json(path.read_text(encoding="utf-8")) if path.is_file() else None
+
     def delete(self, doc_id: str) -> None:
         self._path(doc_id).unlink(missing_ok=True)
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from fastapi import APIRouter, Request
@@ -63,7 +66,8 @@ async def add(request: Request, state: StateDep, ready: ReadyDep) -> JSONRespons
         raise ApiError(413, "document_too_large",
                        f"the document makes {chunks} passages, more than the limit of {settings.max_chunks_per_document}")
     pipeline, _ = ready
-    index, report = await run_in_threadpool(add_document, settings, pipeline.embedder, doc)
+    with _storage_errors():
+        index, report = await run_in_threadpool(add_document, settings, pipeline.embedder, doc)
     state.publish(index)
     status = "added" if report.added else "updated" if report.updated else "unchanged"
     body = {"status": status, "index_version": index.manifest.version, "document": _info(index, doc.doc_id).model_dump()}
@@ -75,9 +79,23 @@ async def remove(doc_id: str, state: StateDep, ready: ReadyDep) -> dict:
     pipeline, index = ready
     if doc_id not in index.documents:
         raise ApiError(404, "not_found", f"no document with id {doc_id!r}")
-    index, _ = await run_in_threadpool(remove_document, state.settings, pipeline.embedder, doc_id)
+    with _storage_errors():
+        index, _ = await run_in_threadpool(remove_document, state.settings, pipeline.embedder, doc_id)
     state.publish(index)
     return {"deleted": doc_id, "index_version": index.manifest.version}
+
+
+@contextmanager
+def _storage_errors() -> Iterator[None]:
+    """A full or failing disk is the server's problem, said plainly; the old version keeps serving."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise ApiError(507, "insufficient_storage", "not enough disk space to write the new index version; "
+                                                         "the previous version keeps serving") from exc
+        raise ApiError(500, "storage_error", f"the new index version could not be written ({exc.strerror}); "
+                                             "the previous version keeps serving") from exc
 
 
 def _from_json(raw: bytes) -> Document:
