@@ -15,6 +15,7 @@ from service.api.routes import ask, documents, health, openai_compat, search, wi
 from service.api.deps import ReadGuard
 from service.config import Settings
 from service.errors import install_error_handlers
+from service.schemas import ErrorResponse
 from service.middleware import BodyGuard
 from service.state import AppState
 
@@ -53,8 +54,11 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         allow_headers=["Content-Type", "Authorization", "Accept"],
         max_age=600,
     )
+    # Every error has the same documented shape, so clients and schema fuzzers can rely on it.
+    errors = {status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 413, 415, 422, 429, 503)}
     for module in (ask, search, openai_compat):
-        app.include_router(module.router, dependencies=[ReadGuard])
-    for module in (health, documents, widget):  # these set their own guards per route
-        app.include_router(module.router)
+        app.include_router(module.router, dependencies=[ReadGuard], responses=errors)
+    for module in (documents, health):  # these set their own guards per route
+        app.include_router(module.router, responses=errors)
+    app.include_router(widget.router)
     return app
