@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = Settings()
     index = load_index(settings.index_dir)
-    embedder = CachedEmbedder(Embedder(settings.model_path))
+    embedder = CachedEmbedder(settings.embedder())
     questions = load_set(args.set)
     base = settings.pipeline_params()
     rows = []

@@ -24,7 +24,8 @@ class ModelNotFoundError(RuntimeError):
 class Embedder:
     """Wraps one loaded SentenceTransformer; vectors are L2-normalised float32."""
 
-    def __init__(self, model_path: Path, *, batch_size: int = 16, threads: int | None = None, dims: int | None = None) -> None:
+    def __init__(self, model_path: Path, *, batch_size: int = 16, threads: int | None = None, dims: int | None = None,
+                 cache_path: Path | None = None) -> None:
         if not (model_path / "modules.json").is_file():
             raise ModelNotFoundError(
                 f"no sentence-transformers model at {model_path}; run `citeqa models fetch` "
@@ -35,6 +36,8 @@ class Embedder:
         self.threads = threads
         self.truncate_dim = dims
         self.model_id = _model_id(model_path)
+        self.cache_path = cache_path
+        self._cache = None
         self._model = None
         self._load_lock = threading.Lock()
 
@@ -80,7 +83,28 @@ class Embedder:
     def embed_documents(self, texts: list[str], title: str | None = None, *, show_progress: bool = False) -> np.ndarray:
         self.model  # noqa: B018 - the prompt template comes with the model
         prompt = self._doc_prompt_template.replace("{title}", title or "none")
-        return self._encode(texts, prompt, show_progress=show_progress)
+        cache = self._document_cache()
+        if cache is None or not texts:
+            return self._encode(texts, prompt, show_progress=show_progress)
+        cached = cache.get_many(prompt, texts, self.dims)
+        missing = [i for i, v in enumerate(cached) if v is None]
+        if missing:
+            fresh = self._encode([texts[i] for i in missing], prompt, show_progress=show_progress)
+            cache.put_many(prompt, [texts[i] for i in missing], fresh)
+            for i, vector in zip(missing, fresh):
+                cached[i] = vector
+        return np.ascontiguousarray(np.stack(cached), dtype=np.float32)
+
+    def _document_cache(self):
+        if self.cache_path is None:
+            return None
+        if self._cache is None:
+            from index.embedding_cache import EmbeddingCache
+
+            weights = self.path / "model.safetensors"
+            stamp = f"{weights.stat().st_size}:{weights.stat().st_mtime_ns}" if weights.is_file() else "?"
+            self._cache = EmbeddingCache(self.cache_path, f"{self.model_id}|{self.path}|{stamp}|{self.truncate_dim}")
+        return self._cache
 
     def _encode(self, texts: list[str], prompt: str, show_progress: bool = False) -> np.ndarray:
         if not texts:

@@ -108,9 +108,7 @@ def _cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _embedder(settings: Settings):
-    from index.embedder import Embedder
-
-    return Embedder(settings.model_path, batch_size=settings.embed_batch_size, threads=settings.torch_threads)
+    return settings.embedder()
 
 
 def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:

@@ -10,6 +10,7 @@ from platformdirs import user_cache_dir
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.embedder import Embedder
 from index.model_fetch import default_model_path
 from service.pipeline import PipelineParams
 from service.answer import AnswerParams
@@ -32,6 +33,9 @@ class Settings(BaseSettings):
     chunk_size: int = Field(default=256, ge=32, le=4000)
     chunk_overlap: int = Field(default=64, ge=0, le=2000)
     embed_batch_size: int = Field(default=16, ge=1, le=512)
+    # Document vectors by (model, prompt, text), so unchanged text is never embedded twice;
+    # empty means <model_dir>/embedding-cache.sqlite, "off" disables it.
+    embedding_cache: str = ""
     torch_threads: int | None = Field(default=None, ge=1, le=256)
 
     retrieval_candidates: int = Field(default=50, ge=1, le=1000)
@@ -80,8 +84,19 @@ class Settings(BaseSettings):
         return self.embedding_model or default_model_path(self.model_dir)
 
     @property
+    def embedding_cache_path(self) -> Path | None:
+        if self.embedding_cache.lower() in ("off", "none", "0", "false"):
+            return None
+        return Path(self.embedding_cache) if self.embedding_cache else self.model_dir / "embedding-cache.sqlite"
+
+    @property
     def synonyms_path(self) -> Path:
         return self.synonyms_file or self.corpus_dir / "synonyms.csv"
+
+    def embedder(self) -> Embedder:
+        """The embedding model these settings describe (loaded lazily, on first use)."""
+        return Embedder(self.model_path, batch_size=self.embed_batch_size, threads=self.torch_threads,
+                        cache_path=self.embedding_cache_path)
 
     def pipeline_params(self) -> PipelineParams:
         return PipelineParams(

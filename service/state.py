@@ -71,8 +71,7 @@ class AppState:
         """Load the model and the index; failures are kept for /readyz, not raised."""
         try:
             if embedder is None:
-                embedder = Embedder(self.settings.model_path, batch_size=self.settings.embed_batch_size,
-                                    threads=self.settings.torch_threads)
+                embedder = self.settings.embedder()
             self.pipeline = QAPipeline(embedder, self.settings.pipeline_params())
             index = load_index(self.settings.index_dir)
             # Warm the query path so the first user does not pay for lazy initialisation.

@@ -19,13 +19,12 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def embedder():
-    from index.embedder import Embedder
     from service.config import Settings
 
     settings = Settings()
     if not (settings.model_path / "modules.json").is_file():
         pytest.fail(f"the embedding model is missing at {settings.model_path}: run `citeqa models fetch` (make test does)")
-    return Embedder(settings.model_path)
+    return settings.embedder()
 
 
 class HostPages:

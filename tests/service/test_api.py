@@ -50,7 +50,7 @@ def test_english_question_and_history(server):
     history = [{"role": "user", "content": "Which route does Alibaba Cloud follow for generative AI?"},
                {"role": "assistant", "content": "阿里云类似于亚马逊云科技的生态开放路线 [1]。"}]
     r = post(server, "/v1/ask", {"question": "What about Baidu?", "history": history})
-    assert r.status_code == 200 and "垂直整合" in r.json()["answer"]
+    assert r.status_code == 200 and re.search("垂直整合|vertical", r.json()["answer"])
 
 
 def test_nonsense_is_refused(server):

@@ -32,14 +32,14 @@ def test_azure_route(pipeline, corpus_index):
     assert reply.timings_ms["total"] > 0
 
 
-def test_english_question_over_chinese_text(pipeline, corpus_index):
+def test_english_question_finds_the_facts(pipeline, corpus_index):
     reply = pipeline.ask(corpus_index, "How many model companies does Amazon Bedrock bring together?")
     assert reply.answerable
-    assert "7" in reply.answer
+    assert "7" in reply.answer and "Bedrock" in reply.answer
     check_citations(reply, corpus_index)
 
 
-@pytest.mark.parametrize("question", ["红烧肉怎么做才好吃？", "What's the weather forecast for Beijing tomorrow?", "How much does Microsoft charge per user for Copilot?"])
+@pytest.mark.parametrize("question", ["红烧肉怎么做才好吃？", "What's the weather forecast for Beijing tomorrow?", "What was Tencent Cloud's revenue in 2023?"])
 def test_unanswerable_is_refused_in_the_question_language(pipeline, corpus_index, question):
     reply = pipeline.ask(corpus_index, question)
     assert not reply.answerable
