@@ -136,10 +136,13 @@ def test_concurrent_readers_and_a_writer(corpus_settings, embedder, tmp_path):
 
 
 @pytest.fixture
-def tiny_disk(tmp_path):
+def tiny_disk(tmp_path, corpus_settings):
+    """A tmpfs that holds one copy of the corpus index and not much more."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2600k", "tmpfs", str(mount)], capture_output=True, text=True)
+    used = sum(p.stat().st_size for p in corpus_settings.index_dir.rglob("*") if p.is_file())
+    size_kb = int(used * 1.4) // 1024 + 64
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(mount)], capture_output=True, text=True)
     if result.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here (needs root): {result.stderr.strip()}")
     yield mount
