@@ -51,9 +51,8 @@ def main(argv: list[str] | None = None) -> int:
             rows = {
                 "/v1/ask": _measure(client, "/v1/ask", lambda q: {"question": q}, questions, args.n, args.warmup),
                 "/v1/search": _measure(client, "/v1/search", lambda q: {"query": q, "top_k": 10}, questions, args.n, args.warmup),
-                "/v1/ask stream, first event": _first_event(client, questions, args.n),
-                "/v1/ask stream, done": _stream_done(client, questions, args.n),
             }
+            rows["/v1/ask stream, first event"], rows["/v1/ask stream, done"] = _stream(client, questions, args.n)
     finally:
         if server is not None:
             server.terminate()
@@ -84,31 +83,20 @@ def _measure(client: httpx.Client, path: str, body, questions: list[str], n: int
     return timings
 
 
-def _first_event(client: httpx.Client, questions: list[str], n: int) -> list[float]:
-    """Time from sending a question to the first Server-Sent Event (the citations)."""
-    timings = []
+def _stream(client: httpx.Client, questions: list[str], n: int) -> tuple[list[float], list[float]]:
+    """Per streamed question: time to the first Server-Sent Event (the citations), and to the end."""
+    first, done = [], []
     for i in range(n):
         started = time.perf_counter()
         with client.stream("POST", "/v1/ask", json={"question": questions[i % len(questions)], "stream": True}) as r:
             r.raise_for_status()
-            first = None
+            seen = None
             for line in r.iter_lines():  # read to the end so the connection is reused
-                if first is None and line.startswith("data:"):
-                    first = (time.perf_counter() - started) * 1000
-            timings.append(first)
-    return timings
-
-
-def _stream_done(client: httpx.Client, questions: list[str], n: int) -> list[float]:
-    timings = []
-    for i in range(n):
-        started = time.perf_counter()
-        with client.stream("POST", "/v1/ask", json={"question": questions[i % len(questions)], "stream": True}) as r:
-            r.raise_for_status()
-            for _ in r.iter_lines():
-                pass
-        timings.append((time.perf_counter() - started) * 1000)
-    return timings
+                if seen is None and line.startswith("data:"):
+                    seen = (time.perf_counter() - started) * 1000
+        first.append(seen)
+        done.append((time.perf_counter() - started) * 1000)
+    return first, done
 
 
 def _wait_ready(url: str, server: subprocess.Popen | None, timeout: float = 300) -> None:
