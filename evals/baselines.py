@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 from llama_index.core import Document as LlamaDocument
-from llama_index.core import Settings as LlamaSettings
 from llama_index.core import VectorStoreIndex
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.node_parser import SentenceSplitter
@@ -58,10 +57,10 @@ class LlamaIndexDefault:
     name = "llama-index default"
 
     def __init__(self, index: IndexData, embedder: Embedder) -> None:
-        LlamaSettings.embed_model = EmbedderAdapter(embedder)
+        embed_model = EmbedderAdapter(embedder)  # passed explicitly: llama-index's global Settings stay untouched
         docs = [LlamaDocument(text=d.text, id_=d.doc_id, metadata={"title": d.title, "source": d.source})
                 for d in index.documents.values()]
-        self.index = VectorStoreIndex.from_documents(docs, transformations=[SentenceSplitter()], embed_model=LlamaSettings.embed_model)
+        self.index = VectorStoreIndex.from_documents(docs, transformations=[SentenceSplitter()], embed_model=embed_model)
         self.retriever = self.index.as_retriever()  # similarity_top_k defaults to 2
 
     def _passages(self, query: str) -> list[Passage]:

@@ -89,7 +89,7 @@ class Synonyms:
 
     def mentioned_in(self, text: str) -> list[str]:
         """The longest group terms that occur in ``text`` (whole words for Latin terms)."""
-        found = sorted({t for g in self.groups for t in g if _mentions(text, t)}, key=lambda t: len(_squash(t)), reverse=True)
+        found = sorted({t for g in self.groups for t in g if mentions(text, t)}, key=lambda t: len(_squash(t)), reverse=True)
         kept: list[str] = []
         for term in found:
             if not any(_squash(term) in _squash(longer) for longer in kept):
@@ -97,7 +97,7 @@ class Synonyms:
         return kept
 
 
-def _mentions(text: str, term: str) -> bool:
+def mentions(text: str, term: str) -> bool:
     if _CJK.search(term):
         return _squash(term) in _squash(text)
     words = [re.escape(w) for w in term.split()]

@@ -103,8 +103,9 @@ class QAPipeline:
             return quote.cosine >= self.params.min_sentence_cosine and type_satisfied(answer_type, [quote.text], resolved)
 
         seeds: list[tuple[str, int]] = []
-        for entity in comparison_entities(resolved, terms, synonyms):
-            side = self._side(data, resolved, entity, terms, synonyms, answer_type)
+        sides = comparison_entities(resolved, terms, synonyms)
+        for entity in sides:
+            side = self._side(data, resolved, entity, [o for o in sides if o != entity], synonyms, answer_type)
             if side is not None:
                 candidate, start = side
                 if all(h.index != candidate.index for h in hits):
@@ -138,10 +139,9 @@ class QAPipeline:
             resolved=resolved if resolved != question.strip() else None, started=t0, retrieved=t_retrieved,
         )
 
-    def _side(self, data: IndexData, question: str, entity: str, terms: list[str], synonyms: Synonyms,
+    def _side(self, data: IndexData, question: str, entity: str, others: list[str], synonyms: Synonyms,
               answer_type: str | None) -> tuple[Candidate, int] | None:
         """The best sentence about one side of a comparison: (its passage, its start)."""
-        others = [t for t in comparison_entities(question, terms, synonyms) if t != entity]
         names = names_of(entity, synonyms)
         query = side_question(question, entity, others, synonyms)
         best: tuple[float, Candidate, int] | None = None
