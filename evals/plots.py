@@ -28,11 +28,8 @@ def metric_bars(runs: dict[str, list[QuestionResult]], path: Path, title: str) -
         ax.bar_label(bars, fmt="%.2f", fontsize=6, padding=1)
     ax.set_xticks(x, [label for _, label in BAR_METRICS])
     ax.set_ylim(0, 1.1)
-    ax.set_title(title)
     ax.legend(fontsize=8, ncol=min(len(names), 5), loc="upper center", bbox_to_anchor=(0.5, -0.08))
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    _save(fig, ax, path, title, legend=False)
 
 
 def confidence_histogram(results: list[QuestionResult], threshold: float, path: Path, title: str) -> None:
@@ -46,11 +43,7 @@ def confidence_histogram(results: list[QuestionResult], threshold: float, path: 
     ax.axvline(threshold, color="black", linestyle="--", label=f"refusal threshold {threshold:.2f}")
     ax.set_xlabel("cosine(question, best quotable sentence)")
     ax.set_ylabel("questions")
-    ax.set_title(title)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    _save(fig, ax, path, title)
 
 
 def latency_histogram(runs: dict[str, list[QuestionResult]], path: Path, title: str) -> None:
@@ -61,8 +54,13 @@ def latency_histogram(runs: dict[str, list[QuestionResult]], path: Path, title: 
         ax.hist([r.latency_ms for r in results], bins=bins, alpha=0.5, label=name)
     ax.set_xlabel("latency per question (ms)")
     ax.set_ylabel("questions")
+    _save(fig, ax, path, title)
+
+
+def _save(fig, ax, path: Path, title: str, legend: bool = True) -> None:
     ax.set_title(title)
-    ax.legend(fontsize=8)
+    if legend:
+        ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=130)
     plt.close(fig)

@@ -228,9 +228,10 @@ def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_documents_list(args: argparse.Namespace, settings: Settings) -> int:
     from index.store import load_index
 
+    from service.schemas import document_info
+
     index = load_index(settings.index_dir)
-    docs = [{"doc_id": d.doc_id, "title": d.title, "source": d.source, "chunks": d.chunks, "sha256": d.sha256,
-             "ingested_at": d.ingested_at} for d in index.documents.values()]
+    docs = [document_info(d).model_dump() for d in index.documents.values()]
     if args.json:
         print(json.dumps({"documents": docs}, ensure_ascii=False, indent=2))
     else:

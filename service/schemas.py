@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from index.store import DocumentRecord
 from ingest.schema import Span
 
 MAX_QUESTION_CHARS = 2000
@@ -92,6 +93,11 @@ class DocumentInfo(BaseModel):
     sha256: str
     ingested_at: str
     metadata: dict[str, str] = Field(default_factory=dict)
+
+
+def document_info(record: DocumentRecord) -> DocumentInfo:
+    return DocumentInfo(doc_id=record.doc_id, title=record.title, source=record.source, chunks=record.chunks,
+                        sha256=record.sha256, ingested_at=record.ingested_at, metadata=record.metadata)
 
 
 class DocumentsResponse(BaseModel):

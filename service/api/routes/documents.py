@@ -22,7 +22,7 @@ from ingest.schema import Document
 from service.api.deps import ReadGuard, ReadyDep, StateDep, WriteGuard
 from service.errors import ApiError
 from service.indexing import add_document, remove_document
-from service.schemas import DocumentInfo, DocumentsResponse, ErrorResponse
+from service.schemas import DocumentInfo, DocumentsResponse, ErrorResponse, document_info
 
 router = APIRouter()
 _DOC_ID = re.compile(r"^[\w\u4e00-\u9fff][\w\u4e00-\u9fff.-]{0,119}$")
@@ -38,9 +38,7 @@ class DocumentIn(BaseModel):
 
 
 def _info(index: IndexData, doc_id: str) -> DocumentInfo:
-    d = index.documents[doc_id]
-    return DocumentInfo(doc_id=d.doc_id, title=d.title, source=d.source, chunks=d.chunks, sha256=d.sha256,
-                        ingested_at=d.ingested_at, metadata=d.metadata)
+    return document_info(index.documents[doc_id])
 
 
 @router.get("/v1/documents", response_model=DocumentsResponse, dependencies=[ReadGuard])
