@@ -63,19 +63,27 @@ def ingest_documents(settings: Settings, embedder: Embedder, docs: list[Document
     """Upsert ``docs``, drop ``remove`` (with ``mirror``: every document not in ``docs``),
     and publish a new version if anything changed."""
     with writer_lock(settings.index_dir):
-        previous = previous_index(settings, rebuild)
-        dropped = set(remove)
-        if mirror and previous is not None:
-            dropped |= set(previous.documents) - {d.doc_id for d in docs}
-        data, report = build_index(
-            docs, embedder,
-            chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap,
-            model_sha256=model_sha256(settings.model_path), previous=previous,
-            remove=dropped, synonyms_text=synonyms_text, show_progress=show_progress,
-        )
-        if report.changed or previous is None:
-            save_index(settings.index_dir, data)
-        return (data if report.changed or previous is None else previous), report
+        return _ingest_locked(settings, embedder, docs, remove=remove, mirror=mirror, rebuild=rebuild,
+                              synonyms_text=synonyms_text, show_progress=show_progress)
+
+
+def _ingest_locked(settings: Settings, embedder: Embedder, docs: list[Document], *, remove: Collection[str] = (),
+                   mirror: bool = False, rebuild: bool = False, synonyms_text: str | None = None,
+                   show_progress: bool = False) -> tuple[IndexData, BuildReport]:
+    previous = previous_index(settings, rebuild)
+    dropped = set(remove)
+    if mirror and previous is not None:
+        dropped |= set(previous.documents) - {d.doc_id for d in docs}
+    data, report = build_index(
+        docs, embedder,
+        chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap,
+        model_sha256=model_sha256(settings.model_path), previous=previous,
+        remove=dropped, synonyms_text=synonyms_text, show_progress=show_progress,
+        backend=settings.dense_backend(), sentence_vectors=settings.sentence_vectors,
+    )
+    if report.changed or previous is None:
+        save_index(settings.index_dir, data)
+    return (data if report.changed or previous is None else previous), report
 
 
 def ingest_corpus(settings: Settings, embedder: Embedder, *, rebuild: bool = False,
@@ -96,20 +104,24 @@ def add_document(settings: Settings, embedder: Embedder, doc: Document) -> tuple
     """Store and index a document added through the API or `citeqa documents add`."""
     doc = doc.model_copy(update={"metadata": doc.metadata | {"origin": API_ORIGIN}})
     store = UploadStore(settings.index_dir)
-    before = store.get(doc.doc_id)
-    store.save(doc)
-    try:
-        return ingest_documents(settings, embedder, [doc])
-    except BaseException:
-        # The index kept its previous version; the store must not claim otherwise.
-        if before is None:
-            store.delete(doc.doc_id)
-        else:
-            store.save(before)
-        raise
+    # The upload and the index change under one lock: a replica deleting the same id
+    # cannot interleave and leave an indexed document without its stored upload.
+    with writer_lock(settings.index_dir):
+        before = store.get(doc.doc_id)
+        store.save(doc)
+        try:
+            return _ingest_locked(settings, embedder, [doc])
+        except BaseException:
+            # The index kept its previous version; the store must not claim otherwise.
+            if before is None:
+                store.delete(doc.doc_id)
+            else:
+                store.save(before)
+            raise
 
 
 def remove_document(settings: Settings, embedder: Embedder, doc_id: str) -> tuple[IndexData, BuildReport]:
-    data, report = ingest_documents(settings, embedder, [], remove=[doc_id])
-    UploadStore(settings.index_dir).delete(doc_id)
+    with writer_lock(settings.index_dir):
+        data, report = _ingest_locked(settings, embedder, [], remove=[doc_id])
+        UploadStore(settings.index_dir).delete(doc_id)
     return data, report

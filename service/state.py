@@ -29,12 +29,23 @@ class AppState:
     error: str | None = None  # why the app is not ready, for /readyz
     limiter: RateLimiter = field(init=False)
     _stop: threading.Event = field(default_factory=threading.Event)
+    _publish_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.limiter = RateLimiter({"reads": self.settings.rate_limit_reads, "writes": self.settings.rate_limit_writes})
 
-    def publish(self, index: IndexData) -> None:
-        self.index = index
+    def publish(self, index: IndexData) -> bool:
+        """Serve ``index`` if it is the version ``CURRENT`` names; False when it is not.
+
+        A write handler and the poller both publish; without this check a slow load of an
+        older version could replace a newer one (serving a deleted document again).
+        """
+        with self._publish_lock:
+            live = current_version_dir(self.settings.index_dir)
+            if live is not None and live.name != index.manifest.version:
+                return False  # another writer moved on; the poller loads that version
+            self.index = index
+            return True
 
     def watch(self) -> None:
         """Pick up versions published by another process (a CLI ingest, another replica)."""
@@ -45,17 +56,17 @@ class AppState:
                 # Not ready (no index yet, or a broken one): serve as soon as a good version appears.
                 if self.pipeline is not None and current_version_dir(self.settings.index_dir) is not None:
                     try:
-                        self.publish(load_index(self.settings.index_dir))
-                        self.error = None
-                        log.info("index %s loaded", self.index.manifest.version)
+                        if self.publish(load_index(self.settings.index_dir)):
+                            self.error = None
+                            log.info("index %s loaded", self.index.manifest.version)
                     except Exception as exc:  # noqa: BLE001 - stays not ready, with the reason
                         self.error = str(exc)
                 continue
             version_dir = current_version_dir(self.settings.index_dir)
             if version_dir is not None and version_dir.name != current.manifest.version:
                 try:
-                    self.publish(load_index(self.settings.index_dir))
-                    log.info("switched to index %s", self.index.manifest.version)
+                    if self.publish(load_index(self.settings.index_dir)):
+                        log.info("switched to index %s", self.index.manifest.version)
                 except Exception as exc:  # noqa: BLE001 - keep serving the version we have
                     log.error("new index version %s is unreadable, still serving %s: %s",
                               version_dir.name, current.manifest.version, exc)
