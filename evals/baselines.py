@@ -90,7 +90,7 @@ class ChunkBaseline:
             raise ValueError(mode)
         self.index, self.embedder, self.mode = index, embedder, mode
         self.name = {"bm25": "BM25 (jieba)", "dense": "dense only", "ensemble": "BM25+dense 0.5/0.5"}[mode]
-        self._vectors = np.stack([index.dense.reconstruct(c.vid) for c in index.chunks]) if index.chunks else np.zeros((0, 1))
+        self._vectors = index.dense.vectors(np.asarray([c.vid for c in index.chunks], np.int64)) if index.chunks else np.zeros((0, 1))
 
     def _scores(self, query: str) -> np.ndarray:
         bm25 = self.index.lexical.bm25_scores(tokenize(query))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
-import faiss
 import numpy as np
+from tqdm import tqdm
 
+from index.dense import DenseBackend, new_dense
 from index.embedder import Embedder
 from index.store import ChunkRecord, DocumentRecord, IndexData, IndexManifest, now_iso
 from index.tokenize import tokenize
@@ -48,17 +49,23 @@ def build_index(
     chunk_overlap: int,
     model_sha256: str | None,
     previous: IndexData | None = None,
+    backend: DenseBackend | None = None,
     remove: Collection[str] = (),
     synonyms_text: str | None = None,
     show_progress: bool = False,
+    sentence_vectors: bool = True,
 ) -> tuple[IndexData, BuildReport]:
     """Upsert ``docs`` into ``previous`` and drop the ids in ``remove``; the rest is kept.
 
     Unchanged documents keep their vectors; nothing is embedded twice.
     ``synonyms_text`` replaces the stored synonyms; None keeps the previous ones.
+    ``sentence_vectors=False`` embeds passages only (about half the work on a large
+    corpus); sentence scores of such documents are computed when a query needs them.
+    ``backend`` says where vectors go (FAISS by default, see ``index.dense``).
     """
     report = BuildReport()
-    if previous is not None and not _compatible(previous.manifest, embedder.model_id, chunk_size, chunk_overlap):
+    backend_kind = backend.kind if backend else "faiss"
+    if previous is not None and not _compatible(previous.manifest, embedder.model_id, chunk_size, chunk_overlap, backend_kind):
         log.info("index settings or model changed: rebuilding every document")
         previous = None
 
@@ -82,10 +89,12 @@ def build_index(
 
     # Embed new material first: a failure here leaves `previous` untouched.
     new_parts = [_prepare(doc, chunk_size, chunk_overlap) for doc in fresh]
-    chunk_vectors = _embed_chunks(embedder, new_parts, dims, show_progress)
-    sentence_vectors = _embed_sentences(embedder, new_parts, dims, show_progress)
+    total = sum(len(p.chunks) + (len(p.sentences) if sentence_vectors else 0) for p in new_parts)
+    with tqdm(total=total, unit="text", desc="embedding", disable=not show_progress or not total, dynamic_ncols=True) as bar:
+        chunk_vectors = _embed_chunks(embedder, new_parts, dims, bar.update)
+        all_new_sentences = _embed_sentences(embedder, new_parts if sentence_vectors else [], dims, bar.update)
     report.embedded_chunks = sum(len(p.chunks) for p in new_parts)
-    report.embedded_sentences = sum(len(p.sentences) for p in new_parts)
+    report.embedded_sentences = len(all_new_sentences)
 
     if previous is not None and not fresh and not report.removed:
         # Nothing to embed or drop: the previous index stands, and the model is never loaded.
@@ -95,16 +104,20 @@ def build_index(
             return previous, report
 
     if previous is not None:
-        dense = faiss.clone_index(previous.dense)
+        dense = previous.dense.fork()
         gone = [c.vid for c in previous.chunks if c.chunk.doc_id not in reuse]
         if gone:
-            dense.remove_ids(np.asarray(gone, dtype=np.int64))
-        next_vid = max((c.vid for c in previous.chunks), default=-1) + 1
+            dense.remove(np.asarray(gone, dtype=np.int64))
+        # Ids are never reused, so a store shared between versions (Milvus) never holds
+        # two vectors under one id.
+        next_vid = previous.manifest.counts.get("next_vid", max((c.vid for c in previous.chunks), default=-1) + 1)
     else:
-        dense = faiss.IndexIDMap2(faiss.IndexFlatIP(dims))
+        dense = new_dense(backend, dims)
         next_vid = 0
 
     documents: dict[str, DocumentRecord] = {}
+    new_vids: list[np.ndarray] = []
+    new_vectors: list[np.ndarray] = []
     chunks: list[ChunkRecord] = []
     sentence_blocks: list[np.ndarray] = []
     row = 0
@@ -112,25 +125,32 @@ def build_index(
     for doc_id in dict.fromkeys(order):
         if doc_id in reuse:
             old = old_docs[doc_id]
-            block = previous.sentence_vectors[old.sentence_row : old.sentence_row + len(old.sentences)]
+            block = (previous.sentence_vectors[old.sentence_row : old.sentence_row + len(old.sentences)]
+                     if old.sentence_vectors else previous.sentence_vectors[:0])
             documents[doc_id] = old.model_copy(update={"sentence_row": row})
             chunks.extend(c for c in previous.chunks if c.chunk.doc_id == doc_id)
         else:
             part = next(p for p in new_parts if p.doc.doc_id == doc_id)
-            block = sentence_vectors[part.sentence_offset : part.sentence_offset + len(part.sentences)]
+            block = (all_new_sentences[part.sentence_offset : part.sentence_offset + len(part.sentences)]
+                     if sentence_vectors else all_new_sentences[:0])
             vids = np.arange(next_vid, next_vid + len(part.chunks), dtype=np.int64)
             next_vid += len(part.chunks)
-            dense.add_with_ids(chunk_vectors[part.chunk_offset : part.chunk_offset + len(part.chunks)], vids)
+            new_vids.append(vids)
+            new_vectors.append(chunk_vectors[part.chunk_offset : part.chunk_offset + len(part.chunks)])
             documents[doc_id] = DocumentRecord(
                 doc_id=doc_id, title=part.doc.title, source=part.doc.source, metadata=part.doc.metadata,
                 text=part.doc.text, sha256=prints[doc_id], ingested_at=now_iso(), sentences=part.sentences,
-                sentence_row=row, chunks=len(part.chunks),
+                sentence_row=row, chunks=len(part.chunks), sentence_vectors=sentence_vectors,
             )
             chunks.extend(
                 ChunkRecord(chunk=c, vid=int(v), tokens=tokenize(c.text)) for c, v in zip(part.chunks, vids)
             )
         sentence_blocks.append(block)
         row += len(block)
+
+    if new_vids:
+        # One add for all new passages: an IVF index trains once on all of them.
+        dense.add(np.concatenate(new_vectors), np.concatenate(new_vids))
 
     manifest = IndexManifest(
         created_at=now_iso(),
@@ -140,7 +160,8 @@ def build_index(
         chunk_size=chunk_size,
         chunk_overlap=chunk_overlap,
         documents={i: d.sha256 for i, d in documents.items()},
-        counts={"documents": len(documents), "chunks": len(chunks), "sentences": row},
+        counts={"documents": len(documents), "chunks": len(chunks), "sentences": row, "next_vid": next_vid},
+        vector_backend=dense.backend,
     )
     all_sentences = np.concatenate(sentence_blocks) if sentence_blocks else np.zeros((0, dims), np.float32)
     if synonyms_text is None:
@@ -164,30 +185,31 @@ def _prepare(doc: Document, chunk_size: int, chunk_overlap: int) -> _Prepared:
     return _Prepared(doc, sentences, chunk_document(doc, chunk_size, chunk_overlap, sentences=sentences))
 
 
-def _embed_chunks(embedder: Embedder, parts: list[_Prepared], dims: int, show_progress: bool) -> np.ndarray:
+def _embed_chunks(embedder: Embedder, parts: list[_Prepared], dims: int, progress: Callable[[int], None]) -> np.ndarray:
     blocks = []
     offset = 0
     for part in parts:
         part.chunk_offset = offset
         offset += len(part.chunks)
-        blocks.append(embedder.embed_documents([c.text for c in part.chunks], title=part.doc.title, show_progress=show_progress))
+        blocks.append(embedder.embed_documents([c.text for c in part.chunks], title=part.doc.title, progress=progress))
     return np.concatenate(blocks) if blocks else np.zeros((0, dims), np.float32)
 
 
-def _embed_sentences(embedder: Embedder, parts: list[_Prepared], dims: int, show_progress: bool) -> np.ndarray:
+def _embed_sentences(embedder: Embedder, parts: list[_Prepared], dims: int, progress: Callable[[int], None]) -> np.ndarray:
     blocks = []
     offset = 0
     for part in parts:
         part.sentence_offset = offset
         offset += len(part.sentences)
         texts = [part.doc.text[s.start : s.end] for s in part.sentences]
-        blocks.append(embedder.embed_documents(texts, title=part.doc.title, show_progress=show_progress))
+        blocks.append(embedder.embed_documents(texts, title=part.doc.title, progress=progress))
     return np.concatenate(blocks) if blocks else np.zeros((0, dims), np.float32)
 
 
-def _compatible(manifest: IndexManifest, model_id: str, chunk_size: int, chunk_overlap: int) -> bool:
+def _compatible(manifest: IndexManifest, model_id: str, chunk_size: int, chunk_overlap: int, backend: str) -> bool:
     return (
-        manifest.model_id == model_id
+        manifest.vector_backend == backend
+        and manifest.model_id == model_id
         and manifest.chunk_size == chunk_size
         and manifest.chunk_overlap == chunk_overlap
     )

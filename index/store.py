@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-import faiss
 import numpy as np
 from pydantic import BaseModel
 
+from index.dense import DenseIndex, backend_files, load_dense
 from index.lexical import LexicalIndex
 from ingest.schema import Chunk, Span
 
@@ -32,7 +32,7 @@ FORMAT_VERSION = 1
 CURRENT = "CURRENT"
 VERSIONS = "versions"
 KEEP_VERSIONS = 2
-_FILES = ("documents.jsonl", "chunks.jsonl", "dense.faiss", "sentences.npy", "synonyms.txt")
+_FILES = ("documents.jsonl", "chunks.jsonl", "sentences.npy", "synonyms.txt")  # plus the dense index's files
 
 
 class IndexNotFoundError(RuntimeError):
@@ -54,6 +54,7 @@ class DocumentRecord(BaseModel):
     sentences: list[Span]
     sentence_row: int  # first row of this document's sentences in sentences.npy
     chunks: int
+    sentence_vectors: bool = True  # False: ingested without them; scored when a query needs them
 
 
 class ChunkRecord(BaseModel):
@@ -74,6 +75,7 @@ class IndexManifest(BaseModel):
     documents: dict[str, str]  # doc_id -> fingerprint
     counts: dict[str, int]
     files: dict[str, str] = {}  # file name -> sha256
+    vector_backend: str = "faiss"
 
 
 @dataclass
@@ -81,7 +83,7 @@ class IndexData:
     manifest: IndexManifest
     documents: dict[str, DocumentRecord]
     chunks: list[ChunkRecord]
-    dense: faiss.Index
+    dense: DenseIndex
     sentence_vectors: np.ndarray
     synonyms_text: str = ""  # the corpus's synonyms.txt, kept with the index it shaped
     lexical: LexicalIndex = field(init=False)
@@ -94,7 +96,10 @@ class IndexData:
         self.squashed_text = "\n".join("".join(d.text.split()).lower() for d in self.documents.values())
 
     def sentence_vector_rows(self, chunk: Chunk) -> list[int]:
+        """Rows of the passage's sentences in ``sentence_vectors``; empty when its document has none stored."""
         doc = self.documents[chunk.doc_id]
+        if not doc.sentence_vectors:
+            return []
         first = _sentence_position(doc, chunk.sentences[0])
         return list(range(doc.sentence_row + first, doc.sentence_row + first + len(chunk.sentences)))
 
@@ -138,7 +143,7 @@ def _load_version(version_dir: Path) -> IndexData:
         manifest = IndexManifest.model_validate_json(manifest_path.read_bytes())
     except (OSError, ValueError) as exc:
         raise IndexCorruptError(f"{manifest_path} is unreadable ({exc}); run `citeqa ingest --rebuild`") from exc
-    for name in _FILES:
+    for name in (*_FILES, *backend_files(version_dir)):
         path = version_dir / name
         if not path.is_file():
             raise IndexCorruptError(f"{path} is missing; run `citeqa ingest --rebuild`")
@@ -147,13 +152,13 @@ def _load_version(version_dir: Path) -> IndexData:
     try:
         documents = {d.doc_id: d for d in map(DocumentRecord.model_validate_json, _lines(version_dir / "documents.jsonl"))}
         chunks = [ChunkRecord.model_validate_json(line) for line in _lines(version_dir / "chunks.jsonl")]
-        dense = faiss.read_index(str(version_dir / "dense.faiss"))
+        dense = load_dense(version_dir, len(chunks))
         sentence_vectors = np.load(version_dir / "sentences.npy", allow_pickle=False)
         synonyms_text = (version_dir / "synonyms.txt").read_text(encoding="utf-8")
-    except (OSError, ValueError, RuntimeError) as exc:
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
         raise IndexCorruptError(f"index version {version_dir} cannot be read ({exc}); run `citeqa ingest --rebuild`") from exc
-    if dense.ntotal != len(chunks) or dense.d != manifest.dims:
-        raise IndexCorruptError(f"{version_dir}: dense index holds {dense.ntotal} vectors of {dense.d} dims, expected {len(chunks)} of {manifest.dims}")
+    if dense.ntotal != len(chunks) or dense.dims != manifest.dims:
+        raise IndexCorruptError(f"{version_dir}: dense index holds {dense.ntotal} vectors of {dense.dims} dims, expected {len(chunks)} of {manifest.dims}")
     return IndexData(manifest, documents, chunks, dense, sentence_vectors, synonyms_text)
 
 
@@ -166,15 +171,15 @@ def save_index(index_dir: Path, data: IndexData) -> Path:
     try:
         _write_jsonl(tmp / "documents.jsonl", (d.model_dump_json() for d in data.documents.values()))
         _write_jsonl(tmp / "chunks.jsonl", (c.model_dump_json() for c in data.chunks))
-        faiss.write_index(data.dense, str(tmp / "dense.faiss"))
+        dense_files = data.dense.save(tmp)
         with (tmp / "sentences.npy").open("wb") as fh:
             np.save(fh, data.sentence_vectors, allow_pickle=False)
         (tmp / "synonyms.txt").write_text(data.synonyms_text, encoding="utf-8")
         name = _next_version_name(versions)
         data.manifest.version = name
-        data.manifest.files = {f: _sha256(tmp / f) for f in _FILES}
+        data.manifest.files = {f: _sha256(tmp / f) for f in (*_FILES, *dense_files)}
         (tmp / "manifest.json").write_text(data.manifest.model_dump_json(indent=2))
-        for f in (*_FILES, "manifest.json"):
+        for f in (*_FILES, *dense_files, "manifest.json"):
             _fsync(tmp / f)
         final = versions / name
         os.rename(tmp, final)
@@ -188,6 +193,7 @@ def save_index(index_dir: Path, data: IndexData) -> Path:
             raise OSError(errno.ENOSPC, f"no space left on the disk of {index_dir}") from exc
         raise
     _atomic_write(index_dir / CURRENT, name + "\n")
+    data.dense.published()
     _prune(versions, keep=name)
     return final
 

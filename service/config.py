@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from platformdirs import user_cache_dir
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.dense import DenseBackend
 from index.embedder import Embedder
 from index.model_fetch import default_model_path
 from service.pipeline import PipelineParams
@@ -37,6 +38,26 @@ class Settings(BaseSettings):
     # empty means <model_dir>/embedding-cache.sqlite, "off" disables it.
     embedding_cache: str = ""
     torch_threads: int | None = Field(default=None, ge=1, le=256)
+    # int8: torch dynamic quantisation, ~2.5x faster embedding on CPU (quality: evals/REPORT.md).
+    embedding_quantize: Literal["none", "int8"] = "none"
+    # Matryoshka truncation (EmbeddingGemma: 768, 512, 256 or 128); empty keeps the model's size.
+    embedding_dims: int | None = Field(default=None, ge=32, le=4096)
+    query_cache_size: int = Field(default=1024, ge=0)
+    # False embeds passages only (half the ingest work on a large corpus); sentence scores
+    # are then computed for the top passages of each query.
+    sentence_vectors: bool = True
+
+    # Where passage vectors live: in-process FAISS, or a Milvus collection (milvus-lite file
+    # or a cluster at http://host:19530); see README "Vector store".
+    vector_backend: Literal["faiss", "milvus"] = "faiss"
+    # auto: exact (flat) below faiss_ivf_threshold vectors, IVF above (see evals/bench/CAPACITY.md).
+    faiss_index: Literal["auto", "flat", "ivf"] = "auto"
+    faiss_ivf_threshold: int = Field(default=200_000, ge=1)
+    faiss_ivf_nprobe: int = Field(default=32, ge=1)
+    # Empty: a milvus-lite database inside the index folder.
+    milvus_uri: str = ""
+    milvus_token: SecretStr | None = None
+    milvus_collection: str = "citeqa_passages"
 
     retrieval_candidates: int = Field(default=50, ge=1, le=1000)
     lexical_weight: float = Field(default=0.2, ge=0)
@@ -96,7 +117,17 @@ class Settings(BaseSettings):
     def embedder(self) -> Embedder:
         """The embedding model these settings describe (loaded lazily, on first use)."""
         return Embedder(self.model_path, batch_size=self.embed_batch_size, threads=self.torch_threads,
-                        cache_path=self.embedding_cache_path)
+                        cache_path=self.embedding_cache_path, quantize=self.embedding_quantize,
+                        dims=self.embedding_dims, query_cache_size=self.query_cache_size)
+
+    def dense_backend(self) -> DenseBackend:
+        return DenseBackend(
+            kind=self.vector_backend, faiss_index=self.faiss_index, ivf_threshold=self.faiss_ivf_threshold,
+            ivf_nprobe=self.faiss_ivf_nprobe,
+            milvus_uri=self.milvus_uri or str((self.index_dir / "milvus.db").resolve()),
+            milvus_token=self.milvus_token.get_secret_value() if self.milvus_token else "",
+            milvus_collection=self.milvus_collection,
+        )
 
     def pipeline_params(self) -> PipelineParams:
         return PipelineParams(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+
+import numpy as np
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -14,7 +16,7 @@ from service.answerability import (Synonyms, expected_answer_type, key_terms, mi
 from service.comparison import comparison_entities, mentions_any, names_of, side_question
 from service.followup import resolve_question
 from service.language import REFUSALS, detect_language
-from service.retrieval import Candidate, RetrievalParams, retrieve
+from service.retrieval import Candidate, RetrievalParams, complete_sentence_scores, retrieve
 from service.schemas import AskResponse, Citation, Passage, SearchResponse
 
 REFUSAL_CONTEXT = 3  # nearest passages shown with a refusal, for the reader to check
@@ -159,7 +161,11 @@ class QAPipeline:
 
     def _retrieve(self, data: IndexData, query: str) -> list[Candidate]:
         vector = self.embedder.embed_queries([query])[0]
-        return retrieve(data, vector, query, self.params.retrieval)
+        candidates = retrieve(data, vector, query, self.params.retrieval)
+        return complete_sentence_scores(data, candidates, vector, self._embed_sentences, self.params.retrieval)
+
+    def _embed_sentences(self, texts: list[str], title: str) -> np.ndarray:
+        return self.embedder.embed_documents(texts, title=title)
 
 
 @dataclass

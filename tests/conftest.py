@@ -103,6 +103,28 @@ def corpus_index(corpus_settings):
 
 
 @pytest.fixture(scope="session")
+def index_variants(tmp_path_factory, embedder, corpus_settings):
+    """The bundled corpus indexed other ways, built on first use: by name, its settings."""
+    from service.indexing import ingest_corpus
+
+    built = {}
+
+    def get(name: str):
+        if name not in built:
+            folder = tmp_path_factory.mktemp(f"index-{name}")
+            overrides = {
+                "milvus": {"vector_backend": "milvus"},
+                "no-sentence-vectors": {"sentence_vectors": False},
+            }[name]
+            settings = corpus_settings.model_copy(update={"index_dir": folder, **overrides})
+            ingest_corpus(settings, embedder)
+            built[name] = settings
+        return built[name]
+
+    return get
+
+
+@pytest.fixture(scope="session")
 def pipeline(embedder, corpus_settings):
     from service.pipeline import QAPipeline
 

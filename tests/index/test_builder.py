@@ -27,7 +27,7 @@ def test_incremental_ingest(workspace, embedder):
     assert data.manifest.version == "v000001"
     assert data.dense.ntotal == len(data.chunks) == 2
     assert data.sentence_vectors.shape == (4, data.manifest.dims)
-    baidu_vector = data.dense.reconstruct(next(c.vid for c in data.chunks if c.chunk.doc_id == "baidu"))
+    baidu_vector = data.dense.vectors(np.array([next(c.vid for c in data.chunks if c.chunk.doc_id == "baidu")]))[0]
 
     # Unchanged: no new version, and the model is not even loaded.
     idle = Embedder(embedder.path)
@@ -46,7 +46,7 @@ def test_incremental_ingest(workspace, embedder):
     assert len(alibaba) == 1 and "独角兽" in alibaba[0].chunk.text
     assert data.dense.ntotal == len(data.chunks) == 2
     np.testing.assert_array_equal(
-        data.dense.reconstruct(next(c.vid for c in data.chunks if c.chunk.doc_id == "baidu")), baidu_vector
+        data.dense.vectors(np.array([next(c.vid for c in data.chunks if c.chunk.doc_id == "baidu")]))[0], baidu_vector
     )
     text = data.documents["alibaba"].text
     rows = data.sentence_vector_rows(alibaba[0].chunk)

@@ -5,11 +5,12 @@ import sys
 import textwrap
 import time
 
-import faiss
 import numpy as np
 import pytest
 
+from index import dense as dense_module
 from index import store
+from index.dense import DenseBackend, new_dense
 from index.store import (ChunkRecord, DocumentRecord, IndexCorruptError, IndexData, IndexManifest, IndexNotFoundError,
                          load_index, save_index)
 from ingest.schema import Chunk, Span
@@ -18,7 +19,7 @@ from ingest.schema import Chunk, Span
 def make_index(n_docs: int = 2, dims: int = 8, seed: int = 0) -> IndexData:
     rng = np.random.default_rng(seed)
     documents, chunks, sentence_blocks = {}, [], []
-    dense = faiss.IndexIDMap2(faiss.IndexFlatIP(dims))
+    dense = new_dense(DenseBackend(faiss_index="flat"), dims)
     row = vid = 0
     for d in range(n_docs):
         text = f"文档{d}第一句。文档{d}第二句。"
@@ -28,7 +29,7 @@ def make_index(n_docs: int = 2, dims: int = 8, seed: int = 0) -> IndexData:
         chunk = Chunk(chunk_id=f"doc{d}#0", doc_id=f"doc{d}", ordinal=0, start=0, end=14, text=text, sentences=spans)
         chunks.append(ChunkRecord(chunk=chunk, vid=vid, tokens=["文档", str(d)]))
         vec = rng.normal(size=(1, dims)).astype(np.float32)
-        dense.add_with_ids(vec / np.linalg.norm(vec), np.array([vid], dtype=np.int64))
+        dense.add(vec / np.linalg.norm(vec), np.array([vid], dtype=np.int64))
         sentence_blocks.append(rng.normal(size=(2, dims)).astype(np.float32))
         row += 2
         vid += 1
@@ -45,11 +46,11 @@ def test_round_trip(tmp_path):
     assert loaded.manifest.version == "v000001"
     assert loaded.documents == original.documents
     assert [c.model_dump() for c in loaded.chunks] == [c.model_dump() for c in original.chunks]
-    assert loaded.dense.ntotal == 2 and loaded.dense.d == 8
-    np.testing.assert_array_equal(loaded.dense.reconstruct(1), original.dense.reconstruct(1))
+    assert loaded.dense.ntotal == 2 and loaded.dense.dims == 8
+    np.testing.assert_array_equal(loaded.dense.vectors(np.array([1])), original.dense.vectors(np.array([1])))
     np.testing.assert_array_equal(loaded.sentence_vectors, original.sentence_vectors)
     assert loaded.synonyms_text == "a, b"
-    assert set(loaded.manifest.files) == set(store._FILES)
+    assert set(loaded.manifest.files) == {*store._FILES, "dense.faiss", "dense.json"}
 
 
 def test_versions_advance_and_old_ones_are_pruned(tmp_path):
@@ -83,7 +84,7 @@ def test_failure_mid_write_keeps_the_previous_version(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise KeyboardInterrupt  # Ctrl-C in the middle of writing the new version
 
-    monkeypatch.setattr(store.faiss, "write_index", boom)
+    monkeypatch.setattr(dense_module.faiss, "write_index", boom)
     with pytest.raises(KeyboardInterrupt):
         save_index(tmp_path, make_index(n_docs=3))
     loaded = load_index(tmp_path)

@@ -5,6 +5,22 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(scope="module", params=["faiss", "milvus", "no-sentence-vectors"])
+def corpus_index(request, index_variants):
+    """Every test here runs on the default index, on Milvus (milvus-lite), and on an index
+    whose sentence vectors are computed at query time: the same answers are expected."""
+    from index.store import load_index
+
+    if request.param == "faiss":
+        return request.getfixturevalue("corpus_index")
+    if request.param == "milvus":
+        pytest.importorskip("milvus_lite")
+    index = load_index(index_variants(request.param).index_dir)
+    assert index.manifest.vector_backend == ("milvus" if request.param == "milvus" else "faiss")
+    assert all(d.sentence_vectors == (request.param != "no-sentence-vectors") for d in index.documents.values())
+    return index
+
+
 def check_citations(reply, index):
     """Every [n] marker has a citation; every citation is retrieved text at its offsets."""
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", reply.answer)}
