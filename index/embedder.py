@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 import threading
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +24,22 @@ class ModelNotFoundError(RuntimeError):
     pass
 
 
+QUANTIZE_CHOICES = ("none", "int8")
+
+
 class Embedder:
-    """Wraps one loaded SentenceTransformer; vectors are L2-normalised float32."""
+    """Wraps one loaded SentenceTransformer; vectors are L2-normalised float32.
+
+    ``dims`` truncates vectors (EmbeddingGemma is Matryoshka-trained: 768/512/256/128),
+    ``quantize="int8"`` runs the Linear layers with torch dynamic int8 quantisation.
+    Both change the vectors, so both are part of ``model_id`` and an index built with
+    other settings is rebuilt rather than mixed.
+    """
 
     def __init__(self, model_path: Path, *, batch_size: int = 16, threads: int | None = None, dims: int | None = None,
-                 cache_path: Path | None = None) -> None:
+                 cache_path: Path | None = None, quantize: str = "none", query_cache_size: int = 1024) -> None:
+        if quantize not in QUANTIZE_CHOICES:
+            raise ValueError(f"quantize must be one of {QUANTIZE_CHOICES}, not {quantize!r}")
         if not (model_path / "modules.json").is_file():
             raise ModelNotFoundError(
                 f"no sentence-transformers model at {model_path}; run `citeqa models fetch` "
@@ -35,11 +49,18 @@ class Embedder:
         self.batch_size = batch_size
         self.threads = threads
         self.truncate_dim = dims
-        self.model_id = _model_id(model_path)
+        self.quantize = quantize
+        self.model_id = _model_id(model_path) + (f"@{dims}" if dims else "") + ("+int8" if quantize == "int8" else "")
         self.cache_path = cache_path
         self._cache = None
         self._model = None
         self._load_lock = threading.Lock()
+        # One forward pass at a time: torch already spreads one batch over every core, and
+        # concurrent passes only fight over them (see evals/bench: tail latency at 16 clients).
+        self._infer_lock = threading.Lock()
+        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._query_cache_size = query_cache_size
+        self._query_cache_lock = threading.Lock()
 
     @property
     def loaded(self) -> bool:
@@ -63,6 +84,12 @@ class Embedder:
         if self.threads:
             torch.set_num_threads(self.threads)
         model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True, truncate_dim=self.truncate_dim)
+        if self.quantize == "int8":
+            with warnings.catch_warnings():
+                # torch.ao's dynamic quantisation is deprecated in favour of torchao, which
+                # is not a dependency; it still works on torch 2.13.
+                warnings.simplefilter("ignore")
+                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         prompts = model.prompts or {}
         self.query_prompt = prompts.get("query", "")
         doc_prompt = prompts.get("document", "")
@@ -77,19 +104,40 @@ class Embedder:
         return self._dims
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Query vectors; repeated queries (widget retries, follow-ups, popular questions) come from memory."""
         self.model  # noqa: B018
-        return self._encode(texts, self.query_prompt)
+        with self._query_cache_lock:
+            found = {t: self._query_cache[t] for t in texts if t in self._query_cache}
+            for t in found:
+                self._query_cache.move_to_end(t)
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
+        if missing:
+            fresh = self._encode(missing, self.query_prompt)
+            found.update(zip(missing, fresh))
+            if self._query_cache_size:
+                with self._query_cache_lock:
+                    for text, vector in zip(missing, fresh):
+                        self._query_cache[text] = vector
+                    while len(self._query_cache) > self._query_cache_size:
+                        self._query_cache.popitem(last=False)
+        if not texts:
+            return np.zeros((0, self.dims), dtype=np.float32)
+        return np.ascontiguousarray(np.stack([found[t] for t in texts]), dtype=np.float32)
 
-    def embed_documents(self, texts: list[str], title: str | None = None, *, show_progress: bool = False) -> np.ndarray:
+    def embed_documents(self, texts: list[str], title: str | None = None, *,
+                        progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Document vectors; ``progress(n)`` is called as each batch of ``n`` texts is done (cached ones included)."""
         self.model  # noqa: B018 - the prompt template comes with the model
         prompt = self._doc_prompt_template.replace("{title}", title or "none")
         cache = self._document_cache()
         if cache is None or not texts:
-            return self._encode(texts, prompt, show_progress=show_progress)
+            return self._encode(texts, prompt, progress)
         cached = cache.get_many(prompt, texts, self.dims)
         missing = [i for i, v in enumerate(cached) if v is None]
+        if progress is not None and len(missing) < len(texts):
+            progress(len(texts) - len(missing))
         if missing:
-            fresh = self._encode([texts[i] for i in missing], prompt, show_progress=show_progress)
+            fresh = self._encode([texts[i] for i in missing], prompt, progress)
             cache.put_many(prompt, [texts[i] for i in missing], fresh)
             for i, vector in zip(missing, fresh):
                 cached[i] = vector
@@ -103,20 +151,32 @@ class Embedder:
 
             weights = self.path / "model.safetensors"
             stamp = f"{weights.stat().st_size}:{weights.stat().st_mtime_ns}" if weights.is_file() else "?"
-            self._cache = EmbeddingCache(self.cache_path, f"{self.model_id}|{self.path}|{stamp}|{self.truncate_dim}")
+            self._cache = EmbeddingCache(self.cache_path, f"{_model_id(self.path)}|{self.path}|{stamp}|{self.truncate_dim}"
+                                         + ("|int8" if self.quantize == "int8" else ""))
         return self._cache
 
-    def _encode(self, texts: list[str], prompt: str, show_progress: bool = False) -> np.ndarray:
+    def _encode(self, texts: list[str], prompt: str, progress: Callable[[int], None] | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dims), dtype=np.float32)
-        vectors = self.model.encode(
-            texts,
-            prompt=prompt,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=show_progress,
-        )
+        # Sorted by length so each batch pads little; the lock is taken per batch so a long
+        # ingest in the server lets queries through between batches.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            with self._infer_lock:
+                vectors = self.model.encode(
+                    [texts[i] for i in rows],
+                    prompt=prompt,
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+            out[rows] = vectors
+            if progress is not None:
+                progress(len(rows))
+        vectors = out
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
