@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from evals.bench.serve import ServerNotReady, free_port, wait_ready
 from evals.metrics import percentile
 from evals.questions import load_set
 
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     server = None
     url = args.url
     if url is None:
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         server = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -100,23 +100,10 @@ def _stream(client: httpx.Client, questions: list[str], n: int) -> tuple[list[fl
 
 
 def _wait_ready(url: str, server: subprocess.Popen | None, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server is not None and server.poll() is not None:
-            raise SystemExit(f"the server exited: {server.stderr.read()[-2000:]}")
-        try:
-            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"{url} did not become ready in {timeout:.0f} s")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    try:
+        wait_ready(url, server, timeout)
+    except ServerNotReady as exc:
+        raise SystemExit(str(exc)) from None
 
 
 if __name__ == "__main__":
