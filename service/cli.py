@@ -12,6 +12,7 @@ from pathlib import Path
 from index.embedder import ModelNotFoundError
 from index.model_fetch import ModelFetchError
 from index.store import IndexCorruptError, IndexNotFoundError
+from service.state import IncompatibleIndexError
 from ingest.loaders import LoaderError
 from service.config import Settings
 
@@ -25,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     try:
         return args.run(args, settings)
-    except (ModelNotFoundError, ModelFetchError, IndexNotFoundError, IndexCorruptError, LoaderError) as exc:
+    except (ModelNotFoundError, ModelFetchError, IndexNotFoundError, IndexCorruptError, LoaderError, IncompatibleIndexError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -48,7 +49,9 @@ def _parser() -> argparse.ArgumentParser:
 
     ingest = sub.add_parser("ingest", help="build or update the index from the corpus folder")
     ingest.add_argument("--corpus", type=Path, help="folder of documents (default CITEQA_CORPUS_DIR or ./corpus)")
-    ingest.add_argument("--rebuild", action="store_true", help="ignore the current index and embed everything again")
+    ingest.add_argument("--rebuild", action="store_true", help="ignore the current index and build a new one")
+    ingest.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="show a progress bar (default: when stderr is a terminal)")
     ingest.set_defaults(run=_cmd_ingest)
 
     ask = sub.add_parser("ask", help="answer a question with cited passages")
@@ -67,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the HTTP API with uvicorn")
     serve.add_argument("--host", help="default CITEQA_HOST or 127.0.0.1")
     serve.add_argument("--port", type=int, help="default CITEQA_PORT or 8000")
+    serve.add_argument("--workers", type=int, help="server processes, each with its own model (default CITEQA_WORKERS or 1)")
     serve.set_defaults(run=_cmd_serve)
 
     evaluate = sub.add_parser("eval", help="run a question set and report retrieval, citation, answer and refusal metrics")
@@ -118,11 +122,13 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         settings = settings.model_copy(update={"corpus_dir": args.corpus})
     started = time.perf_counter()
     embedder = _embedder(settings)
-    data, report = ingest_corpus(settings, embedder, rebuild=args.rebuild, show_progress=sys.stderr.isatty())
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    data, report = ingest_corpus(settings, embedder, rebuild=args.rebuild, show_progress=progress)
     took = time.perf_counter() - started
     summary = (f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
-               f"{len(report.removed)} removed; embedded {report.embedded_chunks} passages and "
-               f"{report.embedded_sentences} sentences in {took:.1f} s")
+               f"{len(report.removed)} removed; {report.embedded_chunks} passages and "
+               f"{report.embedded_sentences} sentences ({embedder.encoded_texts} texts embedded, "
+               f"{embedder.cached_texts} from the embedding cache) in {took:.1f} s")
     if report.changed or args.rebuild:
         print(f"index {data.manifest.version} at {settings.index_dir}: {summary}")
     else:
@@ -135,8 +141,12 @@ def _load(settings: Settings):
     from index.store import load_index
     from service.pipeline import QAPipeline
 
+    from service.state import check_compatible
+
     index = load_index(settings.index_dir)  # first: a missing index needs no model load to report
-    return QAPipeline(_embedder(settings), settings.pipeline_params()), index
+    embedder = _embedder(settings)
+    check_compatible(index, embedder)
+    return QAPipeline(embedder, settings.pipeline_params()), index
 
 
 def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -178,8 +188,15 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
+    workers = args.workers or settings.workers
     logging.getLogger().setLevel(logging.INFO)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level)
+    if workers > 1:
+        # Each worker process builds its app from the environment (same settings) and loads
+        # its own model and index; they share the port and the index folder.
+        uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level=settings.log_level)
+    else:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level)
     return 0
 
 
