@@ -87,6 +87,8 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+    # uvicorn worker processes; each holds a model (~1.2 GB) and the index (see evals/bench/CAPACITY.md).
+    workers: int = Field(default=1, ge=1, le=64)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     log_level: str = "info"
 
