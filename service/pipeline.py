@@ -88,12 +88,15 @@ class QAPipeline:
     def _draft(self, data: IndexData, question: str, history: list[tuple[str, str]], top_k: int) -> "_Answer":
         t0 = time.perf_counter()
         resolved = resolve_question(question, history)
-        candidates = self._retrieve(data, resolved)
-        hits = candidates[:top_k]
-        t_retrieved = time.perf_counter()
-
         synonyms = self._synonyms(data)
         terms = key_terms(resolved, synonyms)
+        sides = comparison_entities(resolved, terms, synonyms)
+        side_queries = [side_question(resolved, e, [o for o in sides if o != e], synonyms) for e in sides]
+        # The question and every side of a comparison in one forward pass.
+        vectors = self.embedder.embed_queries([resolved, *side_queries])
+        candidates = self._retrieve(data, resolved, vectors[0])
+        hits = candidates[:top_k]
+        t_retrieved = time.perf_counter()
 
         def uncovered(contexts: list[str]) -> list[str]:
             return missing_terms(terms, contexts, synonyms, data.squashed_text)
@@ -105,9 +108,8 @@ class QAPipeline:
             return quote.cosine >= self.params.min_sentence_cosine and type_satisfied(answer_type, [quote.text], resolved)
 
         seeds: list[tuple[str, int]] = []
-        sides = comparison_entities(resolved, terms, synonyms)
-        for entity in sides:
-            side = self._side(data, resolved, entity, [o for o in sides if o != entity], synonyms, answer_type)
+        for entity, query, vector in zip(sides, side_queries, vectors[1:]):
+            side = self._side(data, resolved, entity, query, vector, synonyms, answer_type)
             if side is not None:
                 candidate, start = side
                 if all(h.index != candidate.index for h in hits):
@@ -141,14 +143,13 @@ class QAPipeline:
             resolved=resolved if resolved != question.strip() else None, started=t0, retrieved=t_retrieved,
         )
 
-    def _side(self, data: IndexData, question: str, entity: str, others: list[str], synonyms: Synonyms,
+    def _side(self, data: IndexData, question: str, entity: str, query: str, vector: np.ndarray, synonyms: Synonyms,
               answer_type: str | None) -> tuple[Candidate, int] | None:
         """The best sentence about one side of a comparison: (its passage, its start)."""
         names = names_of(entity, synonyms)
-        query = side_question(question, entity, others, synonyms)
         best: tuple[float, Candidate, int] | None = None
         window = self.params.answer.context_chars
-        for candidate in self._retrieve(data, query)[:SIDE_PASSAGES]:
+        for candidate in self._retrieve(data, query, vector)[:SIDE_PASSAGES]:
             chunk = data.chunks[candidate.index].chunk
             text = data.documents[chunk.doc_id].text
             for span, cosine in zip(chunk.sentences, candidate.sentence_scores):
@@ -159,8 +160,9 @@ class QAPipeline:
                     best = (float(cosine), candidate, span.start)
         return (best[1], best[2]) if best else None
 
-    def _retrieve(self, data: IndexData, query: str) -> list[Candidate]:
-        vector = self.embedder.embed_queries([query])[0]
+    def _retrieve(self, data: IndexData, query: str, vector: np.ndarray | None = None) -> list[Candidate]:
+        if vector is None:
+            vector = self.embedder.embed_queries([query])[0]
         candidates = retrieve(data, vector, query, self.params.retrieval)
         return complete_sentence_scores(data, candidates, vector, self._embed_sentences, self.params.retrieval)
 

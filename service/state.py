@@ -67,7 +67,7 @@ class AppState:
             current = self.index
             if current is None:
                 # Not ready (no index yet, or a broken one): serve as soon as a good version appears.
-                if self.pipeline is not None and current_version_dir(self.settings.index_dir) is not None:
+                if self.pipeline is not None and self.error is not None and current_version_dir(self.settings.index_dir) is not None:
                     try:
                         if self.publish(load_index(self.settings.index_dir)):
                             self.error = None

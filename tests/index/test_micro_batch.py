@@ -1,0 +1,68 @@
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from index.embedder import _MicroBatcher
+
+
+def run_concurrently(batcher, requests):
+    out, errors = {}, {}
+
+    def call(i, texts):
+        try:
+            out[i] = batcher.run(texts)
+        except Exception as exc:  # noqa: BLE001 - collected for the assertions
+            errors[i] = exc
+
+    threads = [threading.Thread(target=call, args=(i, t)) for i, t in enumerate(requests)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return out, errors
+
+
+def test_concurrent_callers_share_forward_passes_and_get_their_own_rows():
+    batches = []
+
+    def encode(texts):
+        batches.append(len(texts))
+        time.sleep(0.05)  # a forward pass takes time; callers arriving meanwhile queue up
+        return np.array([[len(t), ord(t[0])] for t in texts], dtype=np.float32)
+
+    batcher = _MicroBatcher(encode, max_texts=8)
+    requests = [[f"{chr(65 + i)}" * (i + 1)] for i in range(20)] + [["xy", "zzz"]]
+    out, errors = run_concurrently(batcher, requests)
+    assert not errors
+    for i, texts in enumerate(requests):
+        np.testing.assert_array_equal(out[i], [[len(t), ord(t[0])] for t in texts])
+    assert sum(batches) == 22
+    assert len(batches) < len(requests)  # batched
+    assert max(batches) <= 8
+
+
+def test_a_failing_pass_raises_in_every_caller_of_that_batch_and_the_next_ones_still_run():
+    calls = []
+
+    def encode(texts):
+        calls.append(list(texts))
+        time.sleep(0.02)
+        if any(t == "bad" for t in texts):
+            raise ValueError("model failed")
+        return np.zeros((len(texts), 2), np.float32)
+
+    batcher = _MicroBatcher(encode)
+    with pytest.raises(ValueError, match="model failed"):
+        batcher.run(["bad"])
+    assert batcher.run(["good"]).shape == (1, 2)
+
+
+@pytest.mark.slow
+def test_batched_query_vectors_equal_one_at_a_time(embedder):
+    questions = [f"第{i}家云厂商的大模型战略是什么？" for i in range(12)]
+    alone = np.stack([embedder._encode([q], embedder.query_prompt)[0] for q in questions])
+    out, errors = run_concurrently(embedder._batcher, [[q] for q in questions])
+    assert not errors
+    np.testing.assert_allclose(np.stack([out[i][0] for i in range(12)]), alone, atol=1e-5)
