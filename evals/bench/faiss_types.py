@@ -6,8 +6,9 @@ memory per vector, and Recall@10 against the exact (flat) search.
 
 Queries are 200 stored passage vectors, each with noise that brings its cosine to its own
 passage to about 0.7 (as a question's is), so a query is near its topic rather than on
-a point. ``--grow N`` adds synthetic vectors around the real ones (each a real vector
-plus noise, renormalised) to see how the types compare past the real corpus's size.
+a point. ``--grow N`` adds synthetic vectors (blends of two real vectors plus noise) to see
+how the types compare past the real corpus's size; recall on synthetic vectors is
+indicative only, the real-vector run is the one to trust.
 """
 
 from __future__ import annotations
@@ -70,7 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     real = data.dense.vectors(np.asarray([c.vid for c in data.chunks], np.int64))
     vectors = real
     if args.grow > len(real):
-        extra = _noisy(rng, real[rng.integers(0, len(real), args.grow - len(real))], 0.8)
+        # Blends of two real passages plus noise: spread over the space the corpus covers,
+        # not tight copies of real vectors (which would make any index look perfect).
+        m = args.grow - len(real)
+        weight = rng.uniform(0, 1, size=(m, 1)).astype(np.float32)
+        blend = weight * real[rng.integers(0, len(real), m)] + (1 - weight) * real[rng.integers(0, len(real), m)]
+        extra = _noisy(rng, blend / np.linalg.norm(blend, axis=1, keepdims=True), 1.0)
         vectors = np.concatenate([real, extra])
     n, dims = vectors.shape
     queries = _noisy(rng, real[rng.integers(0, len(real), args.queries)], 1.0)
