@@ -109,6 +109,11 @@ def backend_files(folder: Path) -> tuple[str, ...]:
     return (FAISS_FILE, "dense.json") if (folder / "dense.json").is_file() else (FAISS_FILE,)
 
 
+def _nlist(n: int) -> int:
+    # ~4·sqrt(n) lists, each trained on at least 39 points as FAISS asks.
+    return max(1, min(int(4 * math.sqrt(max(n, 1))), n // 39 or 1, 65536))
+
+
 def _flat(dims: int) -> faiss.Index:
     return faiss.IndexIDMap2(faiss.IndexFlatIP(dims))
 
@@ -148,9 +153,13 @@ class FaissDense:
     def add(self, vectors: np.ndarray, ids: np.ndarray) -> None:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         ids = np.asarray(ids, dtype=np.int64)
-        wants_ivf = self.spec.faiss_index == "ivf" or (
-            self.spec.faiss_index == "auto" and self.ntotal + len(ids) >= self.spec.ivf_threshold)
-        if wants_ivf and (self._index is None or _as_ivf(self._index) is None):
+        total = self.ntotal + len(ids)
+        wants_ivf = self.spec.faiss_index == "ivf" or (self.spec.faiss_index == "auto" and total >= self.spec.ivf_threshold)
+        ivf = None if self._index is None else _as_ivf(self._index)
+        # Retrain when the corpus has outgrown the lists (4x the size they were trained for):
+        # otherwise each list, and each query, keeps growing.
+        outgrown = ivf is not None and 2 * ivf.nlist < _nlist(total)
+        if wants_ivf and (self._index is None or ivf is None or outgrown):
             old_ids, old_vectors = self._all()
             self._index = self._train_ivf(np.concatenate([old_vectors, vectors]))
             if len(old_ids):
@@ -162,14 +171,22 @@ class FaissDense:
     def _all(self) -> tuple[np.ndarray, np.ndarray]:
         if self._index is None or self._index.ntotal == 0:
             return np.zeros(0, np.int64), np.zeros((0, self._dims), np.float32)
-        ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)
+        ivf = _as_ivf(self._index)
+        if ivf is None:
+            ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)
+        else:
+            lists = ivf.invlists
+            ids = np.concatenate([faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
+                                  for i in range(ivf.nlist)]).astype(np.int64)
         return ids, self.vectors(ids)
 
-    def _train_ivf(self, sample: np.ndarray) -> faiss.Index:
-        # ~4·sqrt(n) lists, each trained on at least 39 points as FAISS asks.
-        nlist = max(1, min(int(4 * math.sqrt(max(len(sample), 1))), len(sample) // 39 or 1, 65536))
+    def _train_ivf(self, vectors: np.ndarray) -> faiss.Index:
+        nlist = _nlist(len(vectors))
         quantizer = faiss.IndexFlatIP(self._dims)
         ivf = faiss.IndexIVFFlat(quantizer, self._dims, nlist, faiss.METRIC_INNER_PRODUCT)
+        # k-means needs ~39-256 points per list; more only costs time.
+        rng = np.random.default_rng(0)
+        sample = vectors if len(vectors) <= 256 * nlist else vectors[rng.choice(len(vectors), 256 * nlist, replace=False)]
         ivf.train(sample if len(sample) else np.zeros((1, self._dims), np.float32))
         ivf.nprobe = min(self.spec.ivf_nprobe, nlist)
         ivf.set_direct_map_type(faiss.DirectMap.Hashtable)

@@ -1,3 +1,4 @@
+import faiss
 import numpy as np
 import pytest
 
@@ -81,3 +82,16 @@ def test_milvus_lite_adds_searches_and_defers_deletes_until_published(tmp_path):
     assert 7 not in dense.search(v[7], 3)[1]
     loaded = load_dense(tmp_path, 49)
     assert loaded.ntotal == 49 and loaded.search(v[8], 1)[1][0] == 8
+
+
+def test_ivf_is_retrained_when_the_corpus_outgrows_its_lists():
+    rng = np.random.default_rng(3)
+    dense = new_dense(DenseBackend(faiss_index="ivf", ivf_nprobe=64), 32)
+    first = clustered(rng, 1000)
+    dense.add(first, np.arange(1000))
+    small_lists = faiss.extract_index_ivf(dense._index).nlist
+    more = clustered(rng, 9000)
+    dense.add(more, np.arange(1000, 10000))
+    ivf = faiss.extract_index_ivf(dense._index)
+    assert ivf.nlist > 2 * small_lists and dense.ntotal == 10000
+    np.testing.assert_allclose(dense.vectors(np.array([3, 9999])), np.stack([first[3], more[-1]]), atol=1e-6)
