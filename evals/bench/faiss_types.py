@@ -22,7 +22,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from evals.bench.machine import machine_info
+from evals.bench.machine import machine_info, machine_line
 from index.store import load_index
 
 
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         vectors = np.concatenate([real, extra])
     n, dims = vectors.shape
     queries = _noisy(rng, real[rng.integers(0, len(real), args.queries)], 1.0)
-    print(f"{n} vectors of {dims} dims ({len(real)} real), {len(queries)} queries; machine: {machine_info()}")
+    print(f"{n} vectors of {dims} dims ({len(real)} real), {len(queries)} queries\n{machine_line(machine_info())}")
 
     truth = None
     rows = []

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from evals.bench import inews
-from evals.bench.machine import machine_info
+from evals.bench.machine import machine_info, machine_line
 from evals.bench.serve import parse_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     configs = [parse_config(c) for c in args.config] or [("default", {})]
 
+    print(machine_line(machine_info()), flush=True)
     with tempfile.TemporaryDirectory(prefix="citeqa-bench-ingest-") as tmp:
         corpus = REPO / "corpus"
         if args.inews:
@@ -112,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _line(row: dict) -> str:
     text = (f"{row['config']:<16} {row['documents']:>5} docs {row['passages']:>6} passages {row['sentences']:>6} sentences "
-            f"{row['wall_s']:>8.1f} s  {row['passages_per_s']:>6.2f} passages/s  {row['texts_per_s']:>6.2f} texts/s  "
+            f"{row['wall_s']:>8.1f} s  {row['passages_per_s']:>6.2f} passages/s  {row['documents_per_s']:>6.3f} docs/s  "
+            f"{row['texts_per_s']:>6.2f} texts/s  "
             f"peak RSS {row['peak_rss_mb']} MB")
     if "projection_7353" in row:
         p = row["projection_7353"]

@@ -34,6 +34,14 @@ def machine_info() -> dict:
     }
 
 
+def machine_line(m: dict) -> str:
+    """One line for the head of every benchmark's table."""
+    return (f"machine: {m['cpu_model']}, {m['logical_cores']} logical cores ({m['affinity_cores']} usable"
+            f"{', quota ' + str(m['cgroup_cpu_quota']) if m.get('cgroup_cpu_quota') else ''}), "
+            f"{m['ram_total_mb']} MB RAM, {m['os']}, python {m['python']}, torch {m['torch']['version']} "
+            f"({m['torch']['num_threads']} threads), faiss {m['faiss']}, env {m['env']}")
+
+
 def peak_rss_mb_of_children() -> float:
     """The largest peak RSS (MB) of any child process waited for so far (not a sum; Linux reports KB)."""
     kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss

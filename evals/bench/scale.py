@@ -24,7 +24,7 @@ from pathlib import Path
 
 from evals.bench import inews
 from evals.bench.serve import parse_config
-from evals.bench.machine import machine_info
+from evals.bench.machine import machine_info, machine_line
 
 REPO = Path(__file__).resolve().parents[2]
 SETS = ("dev", "heldout", "related")
@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     for label, folder in (("small", small_index), ("large", large_index)):
         manifest = json.loads((folder / "versions" / (folder / "CURRENT").read_text().strip() / "manifest.json").read_text())
         counts[label] = manifest["counts"]
-    print(f"\nbundled corpus: {counts['small']['documents']} documents, {counts['small']['chunks']} passages; "
+    print("\n" + machine_line(machine_info()))
+    print(f"bundled corpus: {counts['small']['documents']} documents, {counts['small']['chunks']} passages; "
           f"with {args.inews} inews articles: {counts['large']['documents']} documents, {counts['large']['chunks']} passages")
     print(f"{'set':<10} {'metric':<16} {'bundled':>8} {'+inews':>8} {'delta':>8}")
     rows = []

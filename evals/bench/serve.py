@@ -49,7 +49,7 @@ from pathlib import Path
 
 import httpx
 
-from evals.bench.machine import machine_info, peak_rss_mb_of_children
+from evals.bench.machine import machine_info, machine_line, peak_rss_mb_of_children
 from evals.metrics import percentile
 from evals.questions import load_set
 
@@ -384,11 +384,7 @@ def _cache_verdict(cache: dict, embedded: int | None, cached: int | None) -> str
 # --- output ---------------------------------------------------------------------------
 
 def table(result: dict) -> str:
-    m = result["machine"]
-    lines = [f"machine: {m['cpu_model']}, {m['logical_cores']} logical cores ({m['affinity_cores']} usable"
-             f"{', quota ' + str(m['cgroup_cpu_quota']) if m.get('cgroup_cpu_quota') else ''}), "
-             f"{m['ram_total_mb']} MB RAM, {m['os']}, python {m['python']}, torch {m['torch']['version']} "
-             f"({m['torch']['num_threads']} threads), faiss {m['faiss']}, env {m['env']}",
+    lines = [machine_line(result["machine"]),
              f"set: {result['set']} ({result['questions']} questions without history); "
              f"started {result['started_at']}, finished {result['finished_at']}",
              "", "| config | endpoint | clients | n | p50 ms | p95 ms | p99 ms | rps | errors | rps vs first |",
