@@ -28,9 +28,9 @@ def copy_index(corpus_settings, tmp_path):
     return target
 
 
-def start_server(index_dir, port):
+def start_server(index_dir, port, extra_env=None):
     env = {**os.environ, "CITEQA_INDEX_DIR": str(index_dir), "CITEQA_CORPUS_DIR": str(REPO_ROOT / "corpus"),
-           "CITEQA_ADMIN_KEY": ADMIN, "CITEQA_LOG_LEVEL": "warning"}
+           "CITEQA_ADMIN_KEY": ADMIN, "CITEQA_LOG_LEVEL": "warning", **(extra_env or {})}
     proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -49,7 +49,9 @@ def start_server(index_dir, port):
 def test_sigkill_during_an_ingest_keeps_the_last_complete_index(corpus_settings, tmp_path):
     index_dir = copy_index(corpus_settings, tmp_path)
     port = free_port()
-    proc, url = start_server(index_dir, port)
+    # No embedding cache: a cached document would be indexed before the kill (an earlier run stored it).
+    no_cache = {"CITEQA_EMBEDDING_CACHE": "off"}
+    proc, url = start_server(index_dir, port, no_cache)
     before = httpx.get(url + "/v1/documents").json()["documents"]
     body = {"title": "长文档", "text": big_document(), "doc_id": "long-doc"}
     errors: list[Exception] = []
@@ -68,7 +70,7 @@ def test_sigkill_during_an_ingest_keeps_the_last_complete_index(corpus_settings,
     writer.join()
     assert errors, "the write should have been cut off by the kill"
 
-    proc, url = start_server(index_dir, port)
+    proc, url = start_server(index_dir, port, no_cache)
     try:
         ready = httpx.get(url + "/readyz").json()
         after = httpx.get(url + "/v1/documents").json()["documents"]
