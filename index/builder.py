@@ -121,6 +121,11 @@ def build_index(
     chunks: list[ChunkRecord] = []
     sentence_blocks: list[np.ndarray] = []
     row = 0
+    # Grouped once: scanning every previous chunk per kept document is quadratic on a large index.
+    previous_chunks: dict[str, list[ChunkRecord]] = {}
+    for record in previous.chunks if previous else ():
+        previous_chunks.setdefault(record.chunk.doc_id, []).append(record)
+    parts_by_id = {p.doc.doc_id: p for p in new_parts}
     order = [i for i in (*old_docs, *incoming) if i in reuse or i in incoming]
     for doc_id in dict.fromkeys(order):
         if doc_id in reuse:
@@ -128,9 +133,9 @@ def build_index(
             block = (previous.sentence_vectors[old.sentence_row : old.sentence_row + len(old.sentences)]
                      if old.sentence_vectors else previous.sentence_vectors[:0])
             documents[doc_id] = old.model_copy(update={"sentence_row": row})
-            chunks.extend(c for c in previous.chunks if c.chunk.doc_id == doc_id)
+            chunks.extend(previous_chunks.get(doc_id, ()))
         else:
-            part = next(p for p in new_parts if p.doc.doc_id == doc_id)
+            part = parts_by_id[doc_id]
             block = (all_new_sentences[part.sentence_offset : part.sentence_offset + len(part.sentences)]
                      if sentence_vectors else all_new_sentences[:0])
             vids = np.arange(next_vid, next_vid + len(part.chunks), dtype=np.int64)
