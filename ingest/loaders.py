@@ -1,11 +1,21 @@
-"""Read .txt/.md/.html/.pdf/.docx files into normalised Documents."""
+"""Read .txt/.md/.html/.pdf/.docx content into normalised Documents.
+
+Readers take bytes, not paths: an upload is parsed without ever touching the disk, and no
+error message can carry a server path. Every reader failure becomes a ``LoaderError`` with a
+message for the user; a file that would cost more than ``ReadLimits`` allows becomes a
+``DocumentTooLargeError`` before the expensive part starts.
+"""
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from collections.abc import Callable
-from pathlib import Path
+from dataclasses import dataclass
+from pathlib import Path, PurePath
 
+from ingest.decoding import UndecodableError, decode_text
 from ingest.normalize import normalize_text
 from ingest.schema import Document
 
@@ -16,20 +26,53 @@ class LoaderError(ValueError):
     """The file cannot become a document; the message says why, for the user."""
 
 
+class NotTextError(LoaderError):
+    """A text-type file whose bytes are not text in any encoding citeqa reads (binary, NUL bytes)."""
+
+
+class DocumentTooLargeError(LoaderError):
+    """Reading the file would exceed a configured limit (size, expansion, time or memory)."""
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    # A .docx is a zip: its XML can expand 1,000-fold. Checked from the zip's directory
+    # before anything is decompressed (zipfile never yields more than a member's stated size).
+    max_unzipped_bytes: int = 50_000_000
+    max_zip_members: int = 2_000
+    # Characters of text after reading (≈ 1,000 pages); checked before sentence splitting.
+    max_chars: int = 2_000_000
+
+
 def load_file(path: Path, *, doc_id: str | None = None, title: str | None = None, source: str | None = None,
-              metadata: dict[str, str] | None = None) -> Document:
-    suffix = path.suffix.lower()
+              metadata: dict[str, str] | None = None, limits: ReadLimits | None = None) -> Document:
+    return load_bytes(path.read_bytes(), path.name, doc_id=doc_id, title=title, source=source or str(path),
+                      metadata=metadata, limits=limits)
+
+
+def load_bytes(data: bytes, name: str, *, doc_id: str | None = None, title: str | None = None,
+               source: str | None = None, metadata: dict[str, str] | None = None,
+               limits: ReadLimits | None = None) -> Document:
+    """``name`` is the file name the bytes came with: its suffix picks the reader, its stem is the fallback id and title."""
+    limits = limits or ReadLimits()
+    suffix = PurePath(name).suffix.lower()
     reader = _READERS.get(suffix)
     if reader is None:
-        raise LoaderError(f"unsupported file type {suffix or '(none)'} for {path.name}; supported: {', '.join(SUPPORTED_SUFFIXES)}")
-    raw_title, raw_text = reader(path)
+        raise LoaderError(f"unsupported file type {suffix or '(none)'} for {name}; supported: {', '.join(SUPPORTED_SUFFIXES)}")
+    try:
+        raw_title, raw_text = reader(data, limits)
+    except LoaderError as exc:
+        raise type(exc)(f"{name}: {exc}") from None
+    if len(raw_text) > limits.max_chars:
+        raise DocumentTooLargeError(f"{name} has {len(raw_text):,} characters of text, more than the limit of {limits.max_chars:,}")
     text = normalize_text(raw_text)
     if not text:
-        raise LoaderError(f"{path.name} contains no text")
+        raise LoaderError(f"{name} contains no text")
+    stem = PurePath(name).stem
     return Document(
-        doc_id=doc_id or slugify(path.stem),
-        title=title or raw_title or _first_line(text) or path.stem,
-        source=source or str(path),
+        doc_id=doc_id or slugify(stem),
+        title=title or raw_title or _first_line(text) or stem,
+        source=source or name,
         text=text,
         metadata=metadata or {},
     )
@@ -47,37 +90,34 @@ def slugify(name: str) -> str:
     """A stable, URL-safe id; CJK characters are kept, everything else becomes '-'."""
     slug = re.sub(r"[^\w\u4e00-\u9fff]+", "-", name.strip().lower()).strip("-_")
     if not slug:
-        raise LoaderError(f"cannot derive a document id from {name!r}")
+        raise LoaderError(f"cannot derive a document id from {name!r}: give a doc_id, or a name with letters or digits")
     return slug[:120]
 
 
-def decode_bytes(data: bytes) -> str:
-    # Chinese documents still arrive as GB18030/GBK; UTF-8 is tried first since it is strict.
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise LoaderError("the file is not valid UTF-8 or GB18030 text")
+def _decode(data: bytes) -> str:
+    try:
+        text = decode_text(data)
+    except UndecodableError as exc:
+        raise NotTextError(str(exc)) from None
+    if "\x00" in text:
+        raise NotTextError(f"contains NUL characters (at character {text.index(chr(0)):,}): a binary file, not text")
+    return text
 
 
-def _read_text(path: Path) -> tuple[str | None, str]:
-    data = path.read_bytes()
-    if b"\x00" in data[:4096]:
-        raise LoaderError(f"{path.name} looks binary, not text")
-    return None, decode_bytes(data)
+def _read_text(data: bytes, limits: ReadLimits) -> tuple[str | None, str]:
+    return None, _decode(data)
 
 
-def _read_markdown(path: Path) -> tuple[str | None, str]:
-    _, text = _read_text(path)
+def _read_markdown(data: bytes, limits: ReadLimits) -> tuple[str | None, str]:
+    text = _decode(data)
     heading = re.search(r"^#\s+(.+)$", text, re.MULTILINE)
     return (heading.group(1).strip() if heading else None), text
 
 
-def _read_html(path: Path) -> tuple[str | None, str]:
+def _read_html(data: bytes, limits: ReadLimits) -> tuple[str | None, str]:
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(decode_bytes(path.read_bytes()), "html.parser")
+    soup = BeautifulSoup(_decode(data), "html.parser")
     for tag in soup(["script", "style", "noscript", "template"]):
         tag.decompose()
     title = soup.title.get_text(strip=True) if soup.title else None
@@ -86,31 +126,62 @@ def _read_html(path: Path) -> tuple[str | None, str]:
     return title or None, soup.get_text("\n")
 
 
-def _read_pdf(path: Path) -> tuple[str | None, str]:
+def _read_pdf(data: bytes, limits: ReadLimits) -> tuple[str | None, str]:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import LimitReachedError
 
     try:
-        reader = PdfReader(path)
-        pages = [page.extract_text() or "" for page in reader.pages]
+        reader = PdfReader(io.BytesIO(data))
+        pages: list[str] = []
+        size = 0
+        for page in reader.pages:
+            pages.append(page.extract_text() or "")
+            size += len(pages[-1])
+            if size > limits.max_chars:  # stop extracting: the rest would be refused anyway
+                raise DocumentTooLargeError(f"has more than {limits.max_chars:,} characters of text")
         title = reader.metadata.title if reader.metadata else None
-    except (PdfReadError, ValueError, KeyError) as exc:
-        raise LoaderError(f"{path.name} is not a readable PDF: {exc}") from exc
+    except LimitReachedError as exc:  # a compression bomb, stopped by pypdf's own limits
+        raise DocumentTooLargeError(f"expands beyond the PDF reader's limits ({exc})") from None
+    except LoaderError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any parser failure on untrusted bytes is the file's fault
+        raise LoaderError(f"is not a readable PDF ({type(exc).__name__}: {_short(exc)})") from None
     if not any(p.strip() for p in pages):
-        raise LoaderError(f"{path.name} has no text layer (a scanned PDF?); OCR it first")
-    return title or None, "\n\n".join(pages)
+        raise LoaderError("has no text layer (a scanned PDF?); OCR it first")
+    return (title if isinstance(title, str) else None) or None, "\n\n".join(pages)
 
 
-def _read_docx(path: Path) -> tuple[str | None, str]:
+def _read_docx(data: bytes, limits: ReadLimits) -> tuple[str | None, str]:
     import docx
-    from docx.opc.exceptions import PackageNotFoundError
 
+    members = _checked_zip(data, limits)
     try:
-        document = docx.Document(str(path))
-    except (PackageNotFoundError, KeyError, ValueError) as exc:
-        raise LoaderError(f"{path.name} is not a readable .docx file: {exc}") from exc
-    title = document.core_properties.title or None
-    return title, "\n".join(p.text for p in document.paragraphs)
+        document = docx.Document(io.BytesIO(data))
+        # python-docx invents default properties (title "Word Document") when core.xml is absent.
+        title = document.core_properties.title if "docProps/core.xml" in members else None
+        text = "\n".join(p.text for p in document.paragraphs)
+    except Exception as exc:  # noqa: BLE001 - broken XML, missing parts, entity tricks: the file's fault
+        raise LoaderError(f"is not a readable .docx file ({type(exc).__name__}: {_short(exc)})") from None
+    return title or None, text
+
+
+def _checked_zip(data: bytes, limits: ReadLimits) -> set[str]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+        raise LoaderError(f"is not a readable .docx file (broken zip: {_short(exc)})") from None
+    if len(infos) > limits.max_zip_members:
+        raise DocumentTooLargeError(f"holds {len(infos):,} zip members, more than the limit of {limits.max_zip_members:,}")
+    expanded = sum(info.file_size for info in infos)
+    if expanded > limits.max_unzipped_bytes:
+        raise DocumentTooLargeError(f"expands to {expanded:,} bytes, more than the limit of {limits.max_unzipped_bytes:,}")
+    return {info.filename for info in infos}
+
+
+def _short(exc: Exception, limit: int = 160) -> str:
+    message = " ".join(str(exc).split())
+    return message[:limit] + ("…" if len(message) > limit else "")
 
 
 def _first_line(text: str) -> str | None:
@@ -119,7 +190,7 @@ def _first_line(text: str) -> str | None:
     return line if 0 < len(line) <= 80 else None
 
 
-_READERS: dict[str, Callable[[Path], tuple[str | None, str]]] = {
+_READERS: dict[str, Callable[[bytes, ReadLimits], tuple[str | None, str]]] = {
     ".txt": _read_text,
     ".md": _read_markdown,
     ".markdown": _read_markdown,

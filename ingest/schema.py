@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, Field
+
+# The one rule for document ids, everywhere (API, CLI, upload store): letters (any script),
+# digits, '_', and '.'/'-' after the first character; at most 120. An id is also a file name
+# in the upload store, so two different ids must never map to one file.
+DOC_ID_PATTERN = r"[\w\u4e00-\u9fff][\w\u4e00-\u9fff.-]{0,119}"
+_DOC_ID = re.compile(DOC_ID_PATTERN)
+
+
+def is_valid_doc_id(doc_id: str) -> bool:
+    # fullmatch, not match + "$": "$" also matches before a trailing newline.
+    return _DOC_ID.fullmatch(doc_id) is not None
 
 
 class Document(BaseModel):
