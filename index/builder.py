@@ -36,6 +36,10 @@ class BuildReport:
         return bool(self.added or self.updated or self.removed or self.synonyms_changed)
 
 
+class BuildCancelled(RuntimeError):
+    pass
+
+
 def fingerprint(doc: Document, chunk_size: int, chunk_overlap: int) -> str:
     payload = f"{chunk_size}:{chunk_overlap}\x00{doc.title}\x00{doc.text}"
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
@@ -54,6 +58,7 @@ def build_index(
     synonyms_text: str | None = None,
     show_progress: bool = False,
     sentence_vectors: bool = True,
+    cancelled: Callable[[], bool] | None = None,
 ) -> tuple[IndexData, BuildReport]:
     """Upsert ``docs`` into ``previous`` and drop the ids in ``remove``; the rest is kept.
 
@@ -62,6 +67,8 @@ def build_index(
     ``sentence_vectors=False`` embeds passages only (about half the work on a large
     corpus); sentence scores of such documents are computed when a query needs them.
     ``backend`` says where vectors go (FAISS by default, see ``index.dense``).
+    ``cancelled`` is asked between embedding batches; when it says yes the build stops with
+    ``BuildCancelled`` and nothing is changed (a client that gave up on its upload).
     """
     report = BuildReport()
     backend_kind = backend.kind if backend else "faiss"
@@ -91,8 +98,13 @@ def build_index(
     new_parts = [_prepare(doc, chunk_size, chunk_overlap) for doc in fresh]
     total = sum(len(p.chunks) + (len(p.sentences) if sentence_vectors else 0) for p in new_parts)
     with tqdm(total=total, unit="text", desc="embedding", disable=not show_progress or not total, dynamic_ncols=True) as bar:
-        chunk_vectors = _embed_chunks(embedder, new_parts, dims, bar.update)
-        all_new_sentences = _embed_sentences(embedder, new_parts if sentence_vectors else [], dims, bar.update)
+        def progress(n: int) -> None:
+            bar.update(n)
+            if cancelled is not None and cancelled():
+                raise BuildCancelled("the build was cancelled")
+
+        chunk_vectors = _embed_chunks(embedder, new_parts, dims, progress)
+        all_new_sentences = _embed_sentences(embedder, new_parts if sentence_vectors else [], dims, progress)
     report.embedded_chunks = sum(len(p.chunks) for p in new_parts)
     report.embedded_sentences = len(all_new_sentences)
 

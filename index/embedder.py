@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +40,8 @@ class Embedder:
     """
 
     def __init__(self, model_path: Path, *, batch_size: int = 16, threads: int | None = None, dims: int | None = None,
-                 cache_path: Path | None = None, quantize: str = "none", query_cache_size: int = 1024) -> None:
+                 cache_path: Path | None = None, quantize: str = "none", query_cache_size: int = 1024,
+                 max_batch_chars: int | None = None) -> None:
         if quantize not in QUANTIZE_CHOICES:
             raise ValueError(f"quantize must be one of {QUANTIZE_CHOICES}, not {quantize!r}")
         if not (model_path / "modules.json").is_file():
@@ -48,6 +51,9 @@ class Embedder:
             )
         self.path = model_path
         self.batch_size = batch_size
+        # A serving process caps document batches by characters: a query waits for at most
+        # one such pass (see _ModelGate), so small passes keep reads fast during uploads.
+        self.max_batch_chars = max_batch_chars
         self.threads = threads
         self.truncate_dim = dims
         self.quantize = quantize
@@ -58,11 +64,12 @@ class Embedder:
         self._load_lock = threading.Lock()
         # One forward pass at a time: torch already spreads one batch over every core, and
         # concurrent passes only fight over them (see evals/bench: tail latency at 16 clients).
-        self._infer_lock = threading.Lock()
+        self._gate = _ModelGate()
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._query_cache_size = query_cache_size
         self._query_cache_lock = threading.Lock()
-        self._batcher = _MicroBatcher(lambda texts: self._encode(texts, self.query_prompt), max_texts=max(batch_size, 32))
+        self._batcher = _MicroBatcher(lambda texts: self._encode(texts, self.query_prompt, query=True),
+                                      max_texts=max(batch_size, 32))
         # Document texts embedded by the model vs found in the embedding cache (ingest reports).
         self.encoded_texts = 0
         self.cached_texts = 0
@@ -138,6 +145,13 @@ class Embedder:
         an interrupted ingest resumes where it stopped.
         """
         self.model  # noqa: B018 - the prompt template comes with the model
+        unique = list(dict.fromkeys(texts))
+        if len(unique) < len(texts):
+            # Repeated lines (boilerplate, a list of one word) cost one embedding each, not one per copy.
+            counted = _count_copies(texts, progress)
+            vectors = self.embed_documents(unique, title, progress=counted)
+            row = {text: i for i, text in enumerate(unique)}
+            return np.ascontiguousarray(vectors[[row[t] for t in texts]], dtype=np.float32)
         prompt = self._doc_prompt_template.replace("{title}", title or "none")
         cache = self._document_cache()
         if cache is None or not texts:
@@ -168,16 +182,16 @@ class Embedder:
                                          + ("|int8" if self.quantize == "int8" else ""))
         return self._cache
 
-    def _encode(self, texts: list[str], prompt: str, progress: Callable[[int], None] | None = None) -> np.ndarray:
+    def _encode(self, texts: list[str], prompt: str, progress: Callable[[int], None] | None = None, *,
+                query: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dims), dtype=np.float32)
-        # Sorted by length so each batch pads little; the lock is taken per batch so a long
+        # Sorted by length so each batch pads little; the gate is taken per batch so a long
         # ingest in the server lets queries through between batches.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out = np.zeros((len(texts), self.dims), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
-            with self._infer_lock:
+        for rows in self._batches(order, texts, query):
+            with self._gate.hold(query):
                 vectors = self.model.encode(
                     [texts[i] for i in rows],
                     prompt=prompt,
@@ -189,8 +203,54 @@ class Embedder:
             out[rows] = vectors
             if progress is not None:
                 progress(len(rows))
-        vectors = out
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        return np.ascontiguousarray(out, dtype=np.float32)
+
+    def _batches(self, order: list[int], texts: list[str], query: bool) -> Iterator[list[int]]:
+        cap = None if query else self.max_batch_chars
+        rows: list[int] = []
+        chars = 0
+        for i in order:
+            if rows and (len(rows) == self.batch_size or (cap is not None and chars + len(texts[i]) > cap)):
+                yield rows
+                rows, chars = [], 0
+            rows.append(i)
+            chars += len(texts[i])
+        if rows:
+            yield rows
+
+
+class _ModelGate:
+    """One forward pass at a time, queries and document batches taking turns.
+
+    A query waiting behind a long ingest would otherwise queue behind every document
+    batch (79 s for one ask during an upload). When both kinds wait, they alternate: a
+    query never waits for more than one document batch, and an upload still progresses
+    under a constant stream of queries.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._busy = False
+        self._waiting = {True: 0, False: 0}  # by "is a query"
+        self._last: bool | None = None
+
+    @contextmanager
+    def hold(self, query: bool) -> Iterator[None]:
+        with self._cond:
+            self._waiting[query] += 1
+            try:
+                while self._busy or (self._waiting[not query] and self._last == query):
+                    self._cond.wait()
+            finally:
+                self._waiting[query] -= 1
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._busy = False
+                self._last = query
+                self._cond.notify_all()
 
 
 class _MicroBatcher:
@@ -225,13 +285,7 @@ class _MicroBatcher:
                     size += len(self._queue[0].texts)
                     batch.append(self._queue.pop(0))
             try:
-                vectors = self._encode([t for p in batch for t in p.texts])
-                row = 0
-                for p in batch:
-                    p.result, row = vectors[row : row + len(p.texts)], row + len(p.texts)
-            except BaseException as exc:  # noqa: BLE001 - each waiting caller re-raises it
-                for p in batch:
-                    p.error = exc
+                self._run_batch(batch)
             finally:
                 with self._cond:
                     for p in batch:
@@ -242,6 +296,26 @@ class _MicroBatcher:
             raise mine.error
         return mine.result
 
+    def _run_batch(self, batch: list[_Pending]) -> None:
+        try:
+            vectors = self._encode([t for p in batch for t in p.texts])
+        except Exception:  # noqa: BLE001 - isolate the request that caused it, below
+            if len(batch) == 1:
+                batch[0].error = sys.exc_info()[1]
+                return
+            # One caller's text must not fail everyone who happened to share its batch:
+            # each member runs alone, so only the culprit sees the error.
+            for p in batch:
+                self._run_batch([p])
+            return
+        except BaseException as exc:  # noqa: BLE001 - KeyboardInterrupt etc.: every waiting caller re-raises it
+            for p in batch:
+                p.error = exc
+            return
+        row = 0
+        for p in batch:
+            p.result, row = vectors[row : row + len(p.texts)], row + len(p.texts)
+
 
 @dataclass
 class _Pending:
@@ -249,6 +323,23 @@ class _Pending:
     result: np.ndarray | None = None
     error: BaseException | None = None
     done: bool = False
+
+
+def _count_copies(texts: list[str], progress: Callable[[int], None] | None) -> Callable[[int], None] | None:
+    """Progress over unique texts, reported in units of all ``texts`` (copies count once done)."""
+    if progress is None:
+        return None
+    scale = len(texts) / max(1, len(set(texts)))
+    done = [0.0, 0]
+
+    def report(n: int) -> None:
+        done[0] += n * scale
+        step = int(done[0]) - done[1]
+        if step:
+            done[1] += step
+            progress(step)
+
+    return report
 
 
 def _model_id(model_path: Path) -> str:
