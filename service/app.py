@@ -16,7 +16,7 @@ from service.api.deps import ReadGuard
 from service.config import Settings
 from service.errors import install_error_handlers
 from service.schemas import ErrorResponse
-from service.middleware import BodyGuard
+from service.middleware import AccessGuard, BodyGuard
 from service.state import AppState
 
 
@@ -45,7 +45,9 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.state.citeqa = state
     install_error_handlers(app)
     app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes,
-                       limits={"/v1/documents": settings.max_upload_bytes})
+                       limits={"/v1/documents": settings.max_upload_bytes}, idle_timeout=settings.body_timeout_seconds)
+    # Outside BodyGuard: a request without a valid key is answered before its body is read.
+    app.add_middleware(AccessGuard, settings=settings, limiter=state.limiter)
     # Added last so it is outermost: errors from the guards carry CORS headers too.
     app.add_middleware(
         CORSMiddleware,
@@ -55,7 +57,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         max_age=600,
     )
     # Every error has the same documented shape, so clients and schema fuzzers can rely on it.
-    errors = {status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 413, 415, 422, 429, 503)}
+    errors = {status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 408, 413, 415, 422, 429, 503)}
     for module in (ask, search, openai_compat):
         app.include_router(module.router, dependencies=[ReadGuard], responses=errors)
     for module in (documents, health):  # these set their own guards per route

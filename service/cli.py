@@ -182,8 +182,7 @@ def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
+    from service.api.server import serve, uvicorn_config
     from service.app import create_app
 
     host = args.host or settings.host
@@ -193,10 +192,10 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if workers > 1:
         # Each worker process builds its app from the environment (same settings) and loads
         # its own model and index; they share the port and the index folder.
-        uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level=settings.log_level)
+        config = uvicorn_config("service.app:create_app", settings, host=host, port=port, factory=True, workers=workers)
     else:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level)
+        config = uvicorn_config(create_app(settings), settings, host=host, port=port)
+    serve(config)
     return 0
 
 
@@ -259,17 +258,24 @@ def _cmd_documents_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_documents_add(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.loaders import load_file
+    from ingest.schema import is_valid_doc_id
     from service.indexing import add_document
 
     if len(args.paths) > 1 and (args.title or args.doc_id):
         print("error: --title and --doc-id need exactly one file", file=sys.stderr)
         return 2
+    if args.doc_id and not is_valid_doc_id(args.doc_id):
+        print(f"error: --doc-id {args.doc_id!r}: use letters, digits, '_', and '.' or '-' after the first (at most 120)",
+              file=sys.stderr)
+        return 2
     docs = [load_file(p, title=args.title, doc_id=args.doc_id, source=p.name) for p in args.paths]
     embedder = _embedder(settings)
     for doc in docs:
-        data, report = add_document(settings, embedder, doc)
+        result = add_document(settings, embedder, doc)
+        report, data = result.report, result.index
         status = "added" if report.added else "updated" if report.updated else "unchanged"
-        print(f"{status}: {doc.doc_id} ({data.documents[doc.doc_id].chunks} passages), index {data.manifest.version}")
+        replaced = f", replaced sha256 {result.replaced.sha256[:12]}" if result.replaced else ""
+        print(f"{status}: {doc.doc_id} ({data.documents[doc.doc_id].chunks} passages{replaced}), index {data.manifest.version}")
     return 0
 
 
@@ -284,7 +290,7 @@ def _cmd_documents_remove(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     embedder = _embedder(settings)  # not loaded: removing embeds nothing
     for doc_id in args.doc_ids:
-        data, _ = remove_document(settings, embedder, doc_id)
+        data = remove_document(settings, embedder, doc_id).index
         print(f"removed: {doc_id}, index {data.manifest.version}")
     return 0
 

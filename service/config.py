@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from index.dense import DenseBackend
 from index.embedder import Embedder
 from index.model_fetch import default_model_path
+from ingest.loaders import ReadLimits
+from ingest.sandbox import DocumentLimits, ParseBudget
 from service.pipeline import PipelineParams
 from service.answer import AnswerParams
 from service.retrieval import RetrievalParams
@@ -79,9 +81,23 @@ class Settings(BaseSettings):
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     max_upload_bytes: int = Field(default=20_000_000, ge=1024)
     max_chunks_per_document: int = Field(default=5000, ge=1)
+    # Texts embedded for one uploaded document (passages + distinct sentences): bounds the
+    # model time one upload can take (`citeqa ingest` of a folder has no such bound).
+    max_embeddings_per_document: int = Field(default=8000, ge=1)
+    # Text of one document after reading, and what a .docx may expand to before it is parsed.
+    max_document_chars: int = Field(default=2_000_000, ge=1)
+    max_unzipped_bytes: int = Field(default=50_000_000, ge=1024)
+    # Uploaded files are read in a child process with this much memory and time.
+    parse_memory_mb: int = Field(default=1000, ge=64)
+    parse_timeout_seconds: float = Field(default=60.0, gt=0)
+    # A serving process embeds uploaded documents in passes of at most this many characters,
+    # so a question waits for at most one short pass (writes must not starve reads).
+    serve_embed_batch_chars: int = Field(default=600, ge=1)
     # Requests per minute per client address; 0 turns a limit off.
     rate_limit_reads: int = Field(default=600, ge=0)
     rate_limit_writes: int = Field(default=60, ge=0)
+    # Requests with a missing or wrong key per minute per client, before 429s (guessing keys).
+    rate_limit_auth_failures: int = Field(default=20, ge=0)
     # How often a server checks the index folder for a version published by another process.
     index_poll_seconds: float = Field(default=2.0, ge=0)
 
@@ -90,6 +106,15 @@ class Settings(BaseSettings):
     # uvicorn worker processes; each holds a model (~1.2 GB) and the index (see evals/bench/CAPACITY.md).
     workers: int = Field(default=1, ge=1, le=64)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    # Connection hygiene (uvicorn): a request's headers must arrive within header_timeout and
+    # its body with no pause longer than body_timeout; bounded header count and size; at most
+    # max_connections open at once (more get 503).
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    body_timeout_seconds: float = Field(default=15.0, gt=0)
+    max_headers: int = Field(default=100, ge=10)
+    max_header_bytes: int = Field(default=32_768, ge=1024)
+    max_connections: int = Field(default=1000, ge=1)
+    keep_alive_seconds: int = Field(default=5, ge=1)
     log_level: str = "info"
 
     @field_validator("cors_origins", "api_keys", mode="before")
@@ -116,11 +141,24 @@ class Settings(BaseSettings):
     def synonyms_path(self) -> Path:
         return self.synonyms_file or self.corpus_dir / "synonyms.csv"
 
-    def embedder(self) -> Embedder:
-        """The embedding model these settings describe (loaded lazily, on first use)."""
+    def embedder(self, *, serving: bool = False) -> Embedder:
+        """The embedding model these settings describe (loaded lazily, on first use).
+
+        ``serving``: for a server process, where document batches share the model with queries.
+        """
         return Embedder(self.model_path, batch_size=self.embed_batch_size, threads=self.torch_threads,
                         cache_path=self.embedding_cache_path, quantize=self.embedding_quantize,
-                        dims=self.embedding_dims, query_cache_size=self.query_cache_size)
+                        dims=self.embedding_dims, query_cache_size=self.query_cache_size,
+                        max_batch_chars=self.serve_embed_batch_chars if serving else None)
+
+    def document_limits(self) -> DocumentLimits:
+        return DocumentLimits(
+            read=ReadLimits(max_unzipped_bytes=self.max_unzipped_bytes, max_chars=self.max_document_chars),
+            max_chunks=self.max_chunks_per_document, max_embeddings=self.max_embeddings_per_document,
+            sentence_vectors=self.sentence_vectors)
+
+    def parse_budget(self) -> ParseBudget:
+        return ParseBudget(memory_bytes=self.parse_memory_mb * 1_000_000, seconds=self.parse_timeout_seconds)
 
     def dense_backend(self) -> DenseBackend:
         return DenseBackend(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,8 +17,8 @@ log = logging.getLogger(__name__)
 
 _STATUS_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-    413: "payload_too_large", 415: "unsupported_media_type", 422: "invalid_request", 429: "rate_limited",
-    503: "not_ready",
+    408: "request_timeout", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
+    422: "invalid_request", 429: "rate_limited", 431: "headers_too_large", 503: "not_ready",
 }
 
 
@@ -35,9 +36,18 @@ def _error_type(status: int) -> str:
             429: "rate_limit_error"}.get(status, "invalid_request_error" if status < 500 else "server_error")
 
 
+# An absolute path of two or more components, as library and OS errors print them.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s'\"/:]+/)+([^\s'\"/:]*)")
+
+
+def redact_paths(message: str) -> str:
+    """Server paths say nothing a client needs and map the machine for an attacker: keep the file name."""
+    return _ABSOLUTE_PATH.sub(lambda m: "…/" + m.group(1), message)
+
+
 def error_response(status: int, code: str, message: str, param: str | None = None) -> JSONResponse:
     """The design's {"error": {"code", "message"}}, plus OpenAI's "type" and "param"."""
-    body = {"code": code, "message": message, "type": _error_type(status), "param": param}
+    body = {"code": code, "message": redact_paths(message), "type": _error_type(status), "param": param}
     return JSONResponse({"error": body}, status_code=status)
 
 

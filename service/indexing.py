@@ -5,24 +5,25 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from index.builder import BuildReport, build_index
 from index.embedder import Embedder
 from index.model_fetch import MARKER, WEIGHTS_FILE, sha256_file
-from index.store import IndexCorruptError, IndexData, IndexNotFoundError, load_index, save_index
+from index.store import (DocumentRecord, IndexCorruptError, IndexData, IndexNotFoundError, current_version_dir,
+                         load_index, save_index)
 from ingest.corpus import load_corpus
 from ingest.loaders import LoaderError
 from ingest.schema import Document
 from service.config import Settings
-from service.uploads import UploadStore
+from service.uploads import API_ORIGIN, UploadStore
 
 log = logging.getLogger(__name__)
 
 CORPUS_ORIGIN = "corpus"  # metadata origin of documents mirrored from the corpus folder
-API_ORIGIN = "api"  # added through the API or `citeqa documents add`
 
 
 @contextmanager
@@ -48,6 +49,10 @@ def model_sha256(model_path: Path) -> str | None:
 def previous_index(settings: Settings, rebuild: bool) -> IndexData | None:
     if rebuild:
         return None
+    return readable_index(settings)
+
+
+def readable_index(settings: Settings) -> IndexData | None:
     try:
         return load_index(settings.index_dir)
     except IndexNotFoundError:
@@ -57,20 +62,24 @@ def previous_index(settings: Settings, rebuild: bool) -> IndexData | None:
         return None
 
 
+class DocumentConflictError(LoaderError):
+    """The id belongs to a document the API does not manage (a corpus file)."""
+
+
 def ingest_documents(settings: Settings, embedder: Embedder, docs: list[Document], *, remove: Collection[str] = (),
                      mirror: bool = False, rebuild: bool = False, synonyms_text: str | None = None,
                      show_progress: bool = False) -> tuple[IndexData, BuildReport]:
     """Upsert ``docs``, drop ``remove`` (with ``mirror``: every document not in ``docs``),
     and publish a new version if anything changed."""
     with writer_lock(settings.index_dir):
-        return _ingest_locked(settings, embedder, docs, remove=remove, mirror=mirror, rebuild=rebuild,
-                              synonyms_text=synonyms_text, show_progress=show_progress)
+        return _ingest_locked(settings, embedder, docs, previous_index(settings, rebuild), remove=remove,
+                              mirror=mirror, synonyms_text=synonyms_text, show_progress=show_progress)
 
 
-def _ingest_locked(settings: Settings, embedder: Embedder, docs: list[Document], *, remove: Collection[str] = (),
-                   mirror: bool = False, rebuild: bool = False, synonyms_text: str | None = None,
-                   show_progress: bool = False) -> tuple[IndexData, BuildReport]:
-    previous = previous_index(settings, rebuild)
+def _ingest_locked(settings: Settings, embedder: Embedder, docs: list[Document], previous: IndexData | None, *,
+                   remove: Collection[str] = (), mirror: bool = False, synonyms_text: str | None = None,
+                   show_progress: bool = False, cancelled: Callable[[], bool] | None = None,
+                   ) -> tuple[IndexData, BuildReport]:
     dropped = set(remove)
     if mirror and previous is not None:
         dropped |= set(previous.documents) - {d.doc_id for d in docs}
@@ -79,49 +88,76 @@ def _ingest_locked(settings: Settings, embedder: Embedder, docs: list[Document],
         chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap,
         model_sha256=model_sha256(settings.model_path), previous=previous,
         remove=dropped, synonyms_text=synonyms_text, show_progress=show_progress,
-        backend=settings.dense_backend(), sentence_vectors=settings.sentence_vectors,
+        backend=settings.dense_backend(), sentence_vectors=settings.sentence_vectors, cancelled=cancelled,
     )
     if report.changed or previous is None:
         save_index(settings.index_dir, data)
     return (data if report.changed or previous is None else previous), report
 
 
+def reconcile_uploads(settings: Settings, index: IndexData | None = None) -> list[str]:
+    """Bring the upload store level with the published index (after a crash between the two)."""
+    with writer_lock(settings.index_dir):
+        live = current_version_dir(settings.index_dir)
+        # ``index`` (already loaded by the caller) serves unless another writer has moved on since.
+        if index is None or live is None or live.name != index.manifest.version:
+            index = readable_index(settings)
+        return UploadStore(settings.index_dir).reconcile(index.documents) if index is not None else []
+
+
 def ingest_corpus(settings: Settings, embedder: Embedder, *, rebuild: bool = False,
                   show_progress: bool = False) -> tuple[IndexData, BuildReport]:
     """Make the index hold exactly the corpus folder plus the documents added through the API."""
     docs = [d.model_copy(update={"metadata": d.metadata | {"origin": CORPUS_ORIGIN}}) for d in load_corpus(settings.corpus_dir)]
-    uploaded = UploadStore(settings.index_dir).load_all()
-    clash = {d.doc_id for d in docs} & {d.doc_id for d in uploaded}
-    if clash:
-        raise LoaderError(f"documents added through the API have the same ids as corpus files: {sorted(clash)}")
     synonyms = settings.synonyms_path
     synonyms_text = synonyms.read_text(encoding="utf-8") if synonyms.is_file() else ""
-    return ingest_documents(settings, embedder, docs + uploaded, mirror=True, rebuild=rebuild,
-                            synonyms_text=synonyms_text, show_progress=show_progress)
-
-
-def add_document(settings: Settings, embedder: Embedder, doc: Document) -> tuple[IndexData, BuildReport]:
-    """Store and index a document added through the API or `citeqa documents add`."""
-    doc = doc.model_copy(update={"metadata": doc.metadata | {"origin": API_ORIGIN}})
     store = UploadStore(settings.index_dir)
-    # The upload and the index change under one lock: a replica deleting the same id
-    # cannot interleave and leave an indexed document without its stored upload.
     with writer_lock(settings.index_dir):
-        before = store.get(doc.doc_id)
-        store.save(doc)
-        try:
-            return _ingest_locked(settings, embedder, [doc])
-        except BaseException:
-            # The index kept its previous version; the store must not claim otherwise.
-            if before is None:
-                store.delete(doc.doc_id)
-            else:
-                store.save(before)
-            raise
+        current = readable_index(settings)
+        if current is not None:
+            store.reconcile(current.documents)
+        uploaded = store.load_all()
+        clash = {d.doc_id for d in docs} & {d.doc_id for d in uploaded}
+        if clash:
+            raise LoaderError(f"documents added through the API have the same ids as corpus files: {sorted(clash)}; "
+                              "rename the corpus files or remove those documents (citeqa documents remove)")
+        return _ingest_locked(settings, embedder, docs + uploaded, None if rebuild else current, mirror=True,
+                              synonyms_text=synonyms_text, show_progress=show_progress)
 
 
-def remove_document(settings: Settings, embedder: Embedder, doc_id: str) -> tuple[IndexData, BuildReport]:
+@dataclass
+class WriteResult:
+    index: IndexData
+    report: BuildReport
+    replaced: DocumentRecord | None = None  # the version a changed document replaced
+
+
+def add_document(settings: Settings, embedder: Embedder, doc: Document, *,
+                 cancelled: Callable[[], bool] | None = None) -> WriteResult:
+    """Store and index a document added through the API or `citeqa documents add`.
+
+    The index version is published first and the upload store updated after: a crash in
+    between leaves the store behind, and ``reconcile_uploads`` repairs it from the index.
+    """
+    doc = doc.model_copy(update={"metadata": doc.metadata | {"origin": API_ORIGIN}})
     with writer_lock(settings.index_dir):
-        data, report = _ingest_locked(settings, embedder, [], remove=[doc_id])
+        previous = readable_index(settings)
+        old = previous.documents.get(doc.doc_id) if previous is not None else None
+        if old is not None and old.metadata.get("origin") != API_ORIGIN:
+            raise DocumentConflictError(f"{doc.doc_id!r} is a document of the corpus folder; choose another doc_id "
+                                        "(corpus documents change only in the folder, through `citeqa ingest`)")
+        data, report = _ingest_locked(settings, embedder, [doc], previous, cancelled=cancelled)
+        UploadStore(settings.index_dir).save(doc)
+    return WriteResult(data, report, old if report.updated else None)
+
+
+def remove_document(settings: Settings, embedder: Embedder, doc_id: str) -> WriteResult:
+    with writer_lock(settings.index_dir):
+        previous = readable_index(settings)
+        old = previous.documents.get(doc_id) if previous is not None else None
+        if old is not None and old.metadata.get("origin") != API_ORIGIN:
+            raise DocumentConflictError(f"{doc_id!r} is a document of the corpus folder; remove the file from the "
+                                        "folder and run `citeqa ingest`")
+        data, report = _ingest_locked(settings, embedder, [], previous, remove=[doc_id])
         UploadStore(settings.index_dir).delete(doc_id)
-    return data, report
+    return WriteResult(data, report, old)

@@ -17,7 +17,7 @@ from service.comparison import comparison_entities, mentions_any, names_of, side
 from service.followup import resolve_question
 from service.language import REFUSALS, detect_language
 from service.retrieval import Candidate, RetrievalParams, complete_sentence_scores, retrieve
-from service.schemas import AskResponse, Citation, Passage, SearchResponse
+from service.schemas import MAX_QUESTION_CHARS, AskResponse, Citation, Passage, SearchResponse
 
 REFUSAL_CONTEXT = 3  # nearest passages shown with a refusal, for the reader to check
 SIDE_PASSAGES = 3  # passages searched for each side of a comparison
@@ -87,7 +87,8 @@ class QAPipeline:
 
     def _draft(self, data: IndexData, question: str, history: list[tuple[str, str]], top_k: int) -> "_Answer":
         t0 = time.perf_counter()
-        resolved = resolve_question(question, history)
+        # A follow-up splices an earlier turn into the question: keep the result as bounded as a question.
+        resolved = resolve_question(question, history)[:MAX_QUESTION_CHARS]
         synonyms = self._synonyms(data)
         terms = key_terms(resolved, synonyms)
         sides = comparison_entities(resolved, terms, synonyms)

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
 
 from index.store import DocumentRecord
 from ingest.schema import Span
 
 MAX_QUESTION_CHARS = 2000
+# Earlier turns: only the last user question and answer shape a follow-up, so history is
+# bounded per turn and in total (a 20,000-character turn once made a 19,998-character question).
+MAX_TURN_CHARS = 4000
+MAX_HISTORY_CHARS = 20_000
+MAX_HISTORY_TURNS = 20
+
+
+def utf8_text(value: str) -> str:
+    """JSON can carry lone surrogates ("\\ud800") that no UTF-8 consumer (the tokenizer, a log) accepts."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"contains an invalid character (a lone UTF-16 surrogate at position {exc.start}); "
+                         "send valid Unicode text") from None
+    return value
+
+
+Utf8Str = Annotated[str, AfterValidator(utf8_text)]
 
 
 class _Strict(BaseModel):
@@ -19,10 +37,18 @@ class _Strict(BaseModel):
 
 class HistoryTurn(_Strict):
     role: Literal["user", "assistant", "system"]
-    content: str = Field(max_length=20_000)
+    content: Utf8Str = Field(max_length=MAX_TURN_CHARS)
+
+
+def _bounded_history(turns: list[HistoryTurn]) -> list[HistoryTurn]:
+    total = sum(len(t.content) for t in turns)
+    if total > MAX_HISTORY_CHARS:
+        raise ValueError(f"at most {MAX_HISTORY_CHARS} characters in all turns together (got {total})")
+    return turns
 
 
 def _trimmed_question(value: str) -> str:
+    utf8_text(value)
     value = value.strip()
     if not value:
         raise ValueError("must not be empty")
@@ -34,13 +60,18 @@ def _trimmed_question(value: str) -> str:
 class AskRequest(_Strict):
     question: str
     top_k: int = Field(default=5, ge=1, le=20)
-    history: list[HistoryTurn] = Field(default_factory=list, max_length=20)
+    history: list[HistoryTurn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS)
     stream: bool = False
 
     @field_validator("question")
     @classmethod
     def _check_question(cls, value: str) -> str:
         return _trimmed_question(value)
+
+    @field_validator("history")
+    @classmethod
+    def _check_history(cls, value: list[HistoryTurn]) -> list[HistoryTurn]:
+        return _bounded_history(value)
 
 
 class SearchRequest(_Strict):
@@ -120,21 +151,33 @@ class ErrorResponse(BaseModel):
 
 class ContentPart(BaseModel):
     type: str
-    text: str | None = None
+    text: Utf8Str | None = None
+
+
+# System prompts of chat front ends can be long; citeqa ignores them, but they still cost parsing.
+MAX_SYSTEM_CHARS = 20_000
 
 
 class ChatMessage(BaseModel):
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[ContentPart] | None = None
+    content: Utf8Str | list[ContentPart] | None = None
 
     def text(self) -> str:
         if isinstance(self.content, list):
             return "".join(p.text or "" for p in self.content if p.type == "text")
         return self.content or ""
 
+    @model_validator(mode="after")
+    def _bounded(self) -> "ChatMessage":
+        limit = MAX_TURN_CHARS if self.role in ("user", "assistant") else MAX_SYSTEM_CHARS
+        if len(self.text()) > limit:
+            raise ValueError(f"a {self.role} message may have at most {limit} characters (got {len(self.text())})")
+        return self
+
 
 class ChatCompletionRequest(BaseModel):
     model: str = "citeqa"
     messages: list[ChatMessage] = Field(min_length=1, max_length=41)
-    stream: bool = False
-    top_k: int = Field(default=5, ge=1, le=20)  # citeqa extension; other OpenAI options are accepted and ignored
+    # Strict where citeqa acts on the value: "stream": "yes" is an error, as on /v1/ask.
+    stream: StrictBool = False
+    top_k: StrictInt = Field(default=5, ge=1, le=20)  # citeqa extension; other OpenAI options are accepted and ignored

@@ -8,39 +8,36 @@ import threading
 import time
 from collections import OrderedDict
 
-from fastapi import Request
-
 from service.config import Settings
 from service.errors import ApiError
 
 
-def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+def _bearer(authorization: str | None) -> str | None:
+    scheme, _, token = (authorization or "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 def _matches(token: str, key: str) -> bool:
-    return hmac.compare_digest(token.encode(), key.encode())
+    return hmac.compare_digest(token.encode("utf-8", "surrogateescape"), key.encode())
 
 
-def check_write(request: Request, settings: Settings) -> None:
+def check_write(authorization: str | None, settings: Settings) -> None:
     if settings.admin_key is None:
         if settings.dev_allow_writes:
             return
         raise ApiError(403, "writes_disabled", "document writes are disabled: set CITEQA_ADMIN_KEY "
                                               "(or CITEQA_DEV_ALLOW_WRITES=1 for local development)")
-    token = _bearer(request)
+    token = _bearer(authorization)
     if token is None:
         raise ApiError(401, "unauthorized", "document writes need an 'Authorization: Bearer <admin key>' header")
     if not _matches(token, settings.admin_key.get_secret_value()):
         raise ApiError(403, "forbidden", "the admin key is not valid")
 
 
-def check_read(request: Request, settings: Settings) -> None:
+def check_read(authorization: str | None, settings: Settings) -> None:
     if not settings.api_keys:
         return
-    token = _bearer(request)
+    token = _bearer(authorization)
     if token is None:
         raise ApiError(401, "unauthorized", "this server needs an 'Authorization: Bearer <API key>' header")
     keys = [k.get_secret_value() for k in settings.api_keys]
@@ -49,6 +46,10 @@ def check_read(request: Request, settings: Settings) -> None:
     # Compare against every key so timing does not reveal which one nearly matched.
     if not any([_matches(token, key) for key in keys]):  # noqa: C419 - a list on purpose, no short-circuit
         raise ApiError(403, "forbidden", "the API key is not valid")
+
+
+def is_write(method: str, path: str) -> bool:
+    return method in ("POST", "PUT", "PATCH", "DELETE") and (path == "/v1/documents" or path.startswith("/v1/documents/"))
 
 
 class RateLimiter:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from index.embedder import Embedder
 from index.store import IndexData, current_version_dir, load_index
 from service.config import Settings
+from service.indexing import reconcile_uploads
 from service.pipeline import QAPipeline
 from service.security import RateLimiter
 
@@ -44,7 +45,8 @@ class AppState:
     _publish_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self.limiter = RateLimiter({"reads": self.settings.rate_limit_reads, "writes": self.settings.rate_limit_writes})
+        self.limiter = RateLimiter({"reads": self.settings.rate_limit_reads, "writes": self.settings.rate_limit_writes,
+                                    "auth_failures": self.settings.rate_limit_auth_failures})
 
     def publish(self, index: IndexData) -> bool:
         """Serve ``index`` if it is the version ``CURRENT`` names; False when it is not.
@@ -95,10 +97,13 @@ class AppState:
         """Load the model and the index; failures are kept for /readyz, not raised."""
         try:
             if embedder is None:
-                embedder = self.settings.embedder()
+                embedder = self.settings.embedder(serving=True)
             self.pipeline = QAPipeline(embedder, self.settings.pipeline_params())
             index = load_index(self.settings.index_dir)
             check_compatible(index, embedder)
+            # A crash between publishing a version and updating the upload store is repaired
+            # here, before anything is served (the store follows the published index).
+            reconcile_uploads(self.settings, index)
             # Warm both query paths so the first user does not pay for lazy initialisation
             # (the answer path loads more than search: measured 7-9 s on the first ask).
             self.pipeline.search(index, "warm up", 1)

@@ -143,9 +143,13 @@ class RunningServer:
     def __init__(self, app) -> None:
         import uvicorn
 
+        from service.api.server import uvicorn_config
+
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        # The same protocol, limits and timeouts as `citeqa serve`.
+        settings = app.state.citeqa.settings.model_copy(update={"log_level": "warning"})
+        self.server = uvicorn.Server(uvicorn_config(app, settings, host="127.0.0.1", port=self.port))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> "RunningServer":

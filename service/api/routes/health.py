@@ -9,13 +9,13 @@ from service.errors import error_response
 router = APIRouter()
 
 
-@router.get("/healthz")
+@router.api_route("/healthz", methods=["GET", "HEAD"])
 def healthz() -> dict[str, str]:
     """The process is alive (the index may still be loading)."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.api_route("/readyz", methods=["GET", "HEAD"])
 def readyz(state: StateDep) -> JSONResponse:
     """200 with document and chunk counts once the index serves; 503 before."""
     index = state.index

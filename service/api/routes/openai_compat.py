@@ -10,8 +10,10 @@ from fastapi import APIRouter, Header
 from fastapi.responses import StreamingResponse
 
 from service.api.deps import ReadyDep
+from service.api.markdown import inert
 from service.errors import ApiError
-from service.schemas import MAX_QUESTION_CHARS, AskResponse, ChatCompletionRequest, Citation
+from service.schemas import (MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, AskResponse,
+                             ChatCompletionRequest, Citation)
 from service.sse import SSE_HEADERS, sse_event, wants_stream
 
 router = APIRouter()
@@ -33,14 +35,22 @@ def _question_and_history(body: ChatCompletionRequest) -> tuple[str, list[tuple[
         raise ApiError(422, "invalid_request", "messages: the last user message is empty", "messages")
     if len(question) > MAX_QUESTION_CHARS:
         raise ApiError(422, "invalid_request", f"messages: the question must be at most {MAX_QUESTION_CHARS} characters", "messages")
-    return question, turns[:-1][-20:]
+    # The most recent earlier turns that fit the history budget; older ones do not shape a follow-up.
+    history: list[tuple[str, str]] = []
+    budget = MAX_HISTORY_CHARS
+    for role, text in reversed(turns[:-1][-MAX_HISTORY_TURNS:]):
+        budget -= len(text)
+        if budget < 0:
+            break
+        history.insert(0, (role, text))
+    return question, history
 
 
 def source_list(citations: list[Citation]) -> str:
     """The numbered sources appended to the assistant message, for clients that show only text."""
     if not citations:
         return ""
-    lines = [f"[{c.n}] {c.title} — {c.source} ({c.chunk_id})" for c in citations]
+    lines = [f"[{c.n}] {inert(c.title)} — {inert(c.source)} ({inert(c.chunk_id)})" for c in citations]
     return "\n\nSources:\n" + "\n".join(lines)
 
 
@@ -59,7 +69,7 @@ def chat_completions(body: ChatCompletionRequest, ready: ReadyDep, accept: str |
 
     if not wants_stream(body.stream, accept):
         reply = pipeline.ask(index, question, history, body.top_k)
-        content = reply.answer + (source_list(reply.citations) if reply.answerable else "")
+        content = inert(reply.answer) + (source_list(reply.citations) if reply.answerable else "")
         return {
             "id": completion_id, "object": "chat.completion", "created": created, "model": MODEL_ID,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop", "logprobs": None}],
@@ -75,12 +85,15 @@ def chat_completions(body: ChatCompletionRequest, ready: ReadyDep, accept: str |
 
     def events() -> Iterator[str]:
         citations: list[Citation] = []
+        sent = ""  # the content so far, for escapes that depend on what came before
         for kind, payload in pipeline.ask_events(index, question, history, body.top_k):
             if kind == "citations":
                 citations = payload  # type: ignore[assignment]
                 yield chunk({"role": "assistant", "content": ""}, citations=[c.model_dump() for c in citations])
             elif kind == "delta":
-                yield chunk({"content": payload})
+                piece = inert(payload, sent)  # type: ignore[arg-type]
+                sent += piece
+                yield chunk({"content": piece})
             elif kind == "done":
                 reply: AskResponse = payload  # type: ignore[assignment]
                 if reply.answerable:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import html
 from functools import lru_cache
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 router = APIRouter()
@@ -25,6 +24,7 @@ def widget_js() -> Response:
 
 
 @router.get("/", include_in_schema=False)
-def demo_page(request: Request) -> HTMLResponse:
-    base = html.escape(str(request.base_url).rstrip("/"), quote=True)
-    return HTMLResponse(_asset("demo.html").replace("{base}", base))
+def demo_page() -> HTMLResponse:
+    # Same-origin URLs only: nothing on the page comes from the request (a forged Host header
+    # must not decide where the page loads its script from).
+    return HTMLResponse(_asset("demo.html"))
