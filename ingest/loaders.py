@@ -69,9 +69,12 @@ def load_bytes(data: bytes, name: str, *, doc_id: str | None = None, title: str 
     if not text:
         raise LoaderError(f"{name} contains no text")
     stem = PurePath(name).stem
+    # Formats that carry a title in their metadata: when it is absent the file name is the
+    # author's title; a plain text file's first short line usually is.
+    first_line = None if suffix in (".docx", ".pdf") else _first_line(text)
     return Document(
         doc_id=doc_id or slugify(stem),
-        title=title or raw_title or _first_line(text) or stem,
+        title=title or raw_title or first_line or stem,
         source=source or name,
         text=text,
         metadata=metadata or {},

@@ -48,7 +48,9 @@ class AccessGuard:
                     self.limiter.check(client, "auth_failures")
             except ApiError as limited:
                 exc = limited
-            await reject(send, exc.status, exc.code, exc.message, exc.headers)
+            # Close the connection when a body was announced: the client stops sending what
+            # nobody will read, instead of the server draining it.
+            await reject(send, exc.status, exc.code, exc.message, exc.headers, close=scope["method"] in _BODY_METHODS)
             return
         await self.app(scope, receive, send)
 

@@ -59,8 +59,64 @@ def test_a_failing_pass_raises_in_every_caller_of_that_batch_and_the_next_ones_s
     assert batcher.run(["good"]).shape == (1, 2)
 
 
+def test_one_poisoned_text_fails_only_its_own_caller():
+    passes = []
+
+    def encode(texts):
+        passes.append(list(texts))
+        time.sleep(0.05)
+        if "poison" in texts:
+            raise ValueError("cannot encode")
+        return np.array([[len(t), 0] for t in texts], dtype=np.float32)
+
+    batcher = _MicroBatcher(encode, max_texts=32)
+    requests = [[f"q{i}" * (i + 1)] for i in range(12)] + [["poison"]]
+    out, errors = run_concurrently(batcher, requests)
+    assert list(errors) == [12] and isinstance(errors[12], ValueError)
+    for i in range(12):
+        np.testing.assert_array_equal(out[i], [[len(requests[i][0]), 0]])
+    assert any(len(p) > 1 and "poison" in p for p in passes), "the poisoned text should have shared a batch"
+
+
+def test_model_gate_alternates_queries_and_document_batches():
+    from index.embedder import _ModelGate
+
+    gate = _ModelGate()
+    order: list[str] = []
+    release = threading.Event()
+
+    def hold(kind: str, query: bool, wait: threading.Event | None = None) -> None:
+        with gate.hold(query):
+            order.append(kind)
+            if wait is not None:
+                wait.wait(5)
+
+    first = threading.Thread(target=hold, args=("doc0", False, release))
+    first.start()
+    time.sleep(0.1)  # doc0 holds the model; a query and two more document batches queue
+    waiting = [threading.Thread(target=hold, args=(k, q)) for k, q in (("doc1", False), ("doc2", False), ("query", True))]
+    for t in waiting:
+        t.start()
+    time.sleep(0.1)
+    release.set()
+    for t in [first, *waiting]:
+        t.join(5)
+    # The query does not wait behind every queued document batch.
+    assert order.index("query") == 1, order
+
+
+@pytest.mark.slow
+def test_a_lone_surrogate_in_one_request_leaves_the_other_requests_of_its_batch_alone(embedder):
+    embedder.model  # noqa: B018 - loaded, so the query prompt is known
+    questions = [f"第{i}家云厂商的大模型战略是什么？" for i in range(12)]
+    out, errors = run_concurrently(embedder._batcher, [[q] for q in questions] + [["\ud800 x"]])
+    assert list(errors) == [12]
+    assert all(out[i].shape == (1, embedder.dims) for i in range(12))
+
+
 @pytest.mark.slow
 def test_batched_query_vectors_equal_one_at_a_time(embedder):
+    embedder.model  # noqa: B018 - loaded, so the query prompt is known
     questions = [f"第{i}家云厂商的大模型战略是什么？" for i in range(12)]
     alone = np.stack([embedder._encode([q], embedder.query_prompt)[0] for q in questions])
     out, errors = run_concurrently(embedder._batcher, [[q] for q in questions])
