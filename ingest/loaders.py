@@ -17,7 +17,7 @@ from pathlib import Path, PurePath
 
 from ingest.decoding import UndecodableError, decode_text
 from ingest.normalize import normalize_text
-from ingest.schema import Document
+from ingest.schema import MAX_DOC_ID_BYTES, Document
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 
@@ -94,7 +94,10 @@ def slugify(name: str) -> str:
     slug = re.sub(r"[^\w\u4e00-\u9fff]+", "-", name.strip().lower()).strip("-_")
     if not slug:
         raise LoaderError(f"cannot derive a document id from {name!r}: give a doc_id, or a name with letters or digits")
-    return slug[:120]
+    slug = slug[:120]
+    while len(slug.encode("utf-8")) > MAX_DOC_ID_BYTES:
+        slug = slug[:-1]
+    return slug.rstrip("-_.") or slug
 
 
 def _decode(data: bytes) -> str:

@@ -13,9 +13,13 @@ DOC_ID_PATTERN = r"[\w\u4e00-\u9fff][\w\u4e00-\u9fff.-]{0,119}"
 _DOC_ID = re.compile(DOC_ID_PATTERN)
 
 
+# File names are limited to 255 bytes; 120 CJK characters are 360 in UTF-8.
+MAX_DOC_ID_BYTES = 200
+
+
 def is_valid_doc_id(doc_id: str) -> bool:
     # fullmatch, not match + "$": "$" also matches before a trailing newline.
-    return _DOC_ID.fullmatch(doc_id) is not None
+    return _DOC_ID.fullmatch(doc_id) is not None and len(doc_id.encode("utf-8")) <= MAX_DOC_ID_BYTES
 
 
 class Document(BaseModel):

@@ -15,12 +15,13 @@ import json
 import threading
 import unicodedata
 from collections.abc import Iterator
+from typing import Annotated
 from contextlib import contextmanager
 from pathlib import PurePosixPath, PureWindowsPath
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from index.builder import BuildCancelled
@@ -28,7 +29,7 @@ from index.store import IndexData
 from ingest.loaders import (SUPPORTED_SUFFIXES, DocumentTooLargeError, LoaderError, NotTextError, document_from_text,
                             slugify)
 from ingest.sandbox import Parsed, measure, parse_isolated
-from ingest.schema import DOC_ID_PATTERN, Document, is_valid_doc_id
+from ingest.schema import MAX_DOC_ID_BYTES, Document, is_valid_doc_id
 from service.api.deps import ReadGuard, ReadyDep, StateDep, WriteGuard
 from service.config import Settings
 from service.errors import ApiError
@@ -41,11 +42,21 @@ _MAGIC = {".pdf": (b"%PDF-",), ".docx": (b"PK\x03\x04",)}
 _DISCONNECT_POLL_SECONDS = 0.5
 
 
+_DOC_ID_RULE = (f"use letters, digits, '_', and '.' or '-' after the first (at most 120 characters, "
+                f"{MAX_DOC_ID_BYTES} bytes in UTF-8)")
+
+
+def _checked_doc_id(value: str) -> str:
+    if not is_valid_doc_id(value):
+        raise ValueError(_DOC_ID_RULE)
+    return value
+
+
 class DocumentIn(BaseModel):
     title: Utf8Str = Field(min_length=1, max_length=500)
     text: Utf8Str = Field(min_length=1)
     source: Utf8Str = Field(default="", max_length=2000)
-    doc_id: str | None = Field(default=None, pattern=f"^{DOC_ID_PATTERN}$")
+    doc_id: Annotated[str, AfterValidator(_checked_doc_id)] | None = None
 
 
 def _info(index: IndexData, doc_id: str) -> DocumentInfo:
@@ -191,8 +202,7 @@ async def _from_upload(request: Request, settings: Settings) -> Parsed:
         raise ApiError(415, "unsupported_media_type", f"the content of {name} is not a {suffix} file")
     doc_id = _form_text(form.get("doc_id"), "doc_id", 120)
     if doc_id is not None and not is_valid_doc_id(doc_id):
-        raise ApiError(422, "invalid_request", "doc_id: use letters, digits, '_', and '.' or '-' after the first "
-                                               "(at most 120)", "doc_id")
+        raise ApiError(422, "invalid_request", f"doc_id: {_DOC_ID_RULE}", "doc_id")
     if doc_id is None:
         doc_id = slugify(PurePosixPath(name).stem)  # a LoaderError (422) when the name has no letters or digits
     title = _form_text(form.get("title"), "title", 500)
