@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -129,6 +130,38 @@ def pipeline(embedder, corpus_settings):
     from service.pipeline import QAPipeline
 
     return QAPipeline(embedder, corpus_settings.pipeline_params())
+
+
+def serve_process(index_dir: Path, env: dict[str, str] | None = None, *, port: int | None = None, log=None,
+                  timeout: float = 180) -> tuple[subprocess.Popen, str]:
+    """A real `citeqa serve` process on ``index_dir`` (the bundled corpus folder), ready; ``env`` adds settings.
+
+    Its output goes to ``log`` (an open binary file) or nowhere. On failure the process is killed.
+    """
+    import os
+    import sys
+
+    import httpx
+
+    port = port or free_port()
+    full_env = {**os.environ, "CITEQA_INDEX_DIR": str(index_dir), "CITEQA_CORPUS_DIR": str(REPO_ROOT / "corpus"),
+                "CITEQA_LOG_LEVEL": "warning", "HF_HUB_OFFLINE": "1", **(env or {})}
+    out = log if log is not None else subprocess.DEVNULL
+    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)], env=full_env,
+                            stdout=out, stderr=subprocess.STDOUT if log is not None else subprocess.DEVNULL,
+                            cwd=REPO_ROOT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    proc.kill()
+    proc.wait()
+    raise AssertionError(f"the server on {index_dir} did not become ready")
 
 
 def free_port() -> int:

@@ -16,8 +16,6 @@ import os
 import random
 import re
 import shutil
-import subprocess
-import sys
 import time
 import zipfile
 from collections import Counter
@@ -27,7 +25,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from tests.conftest import REPO_ROOT, free_port
+from tests.conftest import serve_process
 
 pytestmark = pytest.mark.slow
 
@@ -529,26 +527,14 @@ def upload_cases(seed: int) -> list[Case]:
 
 
 def start_server(index_dir, log_path):
-    port = free_port()
-    env = {**os.environ, "CITEQA_INDEX_DIR": str(index_dir), "CITEQA_CORPUS_DIR": str(REPO_ROOT / "corpus"),
-           "CITEQA_ADMIN_KEY": ADMIN, "CITEQA_LOG_LEVEL": "warning", "CITEQA_RATE_LIMIT_READS": "0",
-           "CITEQA_RATE_LIMIT_WRITES": "0", "HF_HUB_OFFLINE": "1"}
     log = open(log_path, "wb")  # noqa: SIM115 - closed by the caller
-    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)], env=env,
-                            stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                return proc, url, log
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    proc.kill()
-    proc.wait()
-    log.close()
-    raise AssertionError(f"the server did not become ready:\n{log_path.read_text(errors='replace')[-3000:]}")
+    try:
+        proc, url = serve_process(index_dir, {"CITEQA_ADMIN_KEY": ADMIN, "CITEQA_RATE_LIMIT_READS": "0",
+                                              "CITEQA_RATE_LIMIT_WRITES": "0"}, log=log)
+    except AssertionError:
+        log.close()
+        raise AssertionError(f"the server did not become ready:\n{log_path.read_text(errors='replace')[-3000:]}") from None
+    return proc, url, log
 
 
 def exceptions_in_log(text: str) -> Counter:

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import REPO_ROOT, free_port
+from tests.conftest import REPO_ROOT, free_port, serve_process
 
 pytestmark = pytest.mark.slow
 ADMIN = "hostile-admin-key"
@@ -48,27 +48,12 @@ class Served:
 
 def start(index_dir: Path, extra: dict[str, str] | None = None) -> Served:
     port = free_port()
-    env = {**os.environ, "CITEQA_INDEX_DIR": str(index_dir), "CITEQA_CORPUS_DIR": str(REPO_ROOT / "corpus"),
-           "CITEQA_ADMIN_KEY": ADMIN, "CITEQA_API_KEYS": READER, "CITEQA_LOG_LEVEL": "warning",
-           "CITEQA_RATE_LIMIT_READS": "0", "CITEQA_RATE_LIMIT_WRITES": "0",
-           "CITEQA_HEADER_TIMEOUT_SECONDS": "2", "CITEQA_BODY_TIMEOUT_SECONDS": "2",
-           # Every upload goes through the model: the cancellation test needs real embedding work.
-           "CITEQA_EMBEDDING_CACHE": "off", **(extra or {})}
-    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                return Served(proc, url, index_dir, port)
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            break
-        time.sleep(0.3)
-    proc.kill()
-    raise AssertionError("the server did not become ready")
+    proc, url = serve_process(index_dir, {
+        "CITEQA_ADMIN_KEY": ADMIN, "CITEQA_API_KEYS": READER, "CITEQA_RATE_LIMIT_READS": "0",
+        "CITEQA_RATE_LIMIT_WRITES": "0", "CITEQA_HEADER_TIMEOUT_SECONDS": "2", "CITEQA_BODY_TIMEOUT_SECONDS": "2",
+        # Every upload goes through the model: the cancellation test needs real embedding work.
+        "CITEQA_EMBEDDING_CACHE": "off", **(extra or {})}, port=port)
+    return Served(proc, url, index_dir, port)
 
 
 def stop(served: Served) -> None:

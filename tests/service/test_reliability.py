@@ -1,17 +1,15 @@
 """Faults with real processes and real files: kills, concurrency, a full disk, corruption."""
 
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 
 import httpx
 import pytest
 
-from tests.conftest import REPO_ROOT, RunningServer, free_port
+from tests.conftest import RunningServer, free_port, serve_process
 
 pytestmark = pytest.mark.slow
 ADMIN = "reliability-admin"
@@ -29,21 +27,7 @@ def copy_index(corpus_settings, tmp_path):
 
 
 def start_server(index_dir, port, extra_env=None):
-    env = {**os.environ, "CITEQA_INDEX_DIR": str(index_dir), "CITEQA_CORPUS_DIR": str(REPO_ROOT / "corpus"),
-           "CITEQA_ADMIN_KEY": ADMIN, "CITEQA_LOG_LEVEL": "warning", **(extra_env or {})}
-    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    proc.kill()
-    raise AssertionError("server did not become ready")
+    return serve_process(index_dir, {"CITEQA_ADMIN_KEY": ADMIN, **(extra_env or {})}, port=port, timeout=120)
 
 
 def test_sigkill_during_an_ingest_keeps_the_last_complete_index(corpus_settings, tmp_path):
