@@ -27,11 +27,14 @@ CORPUS_ORIGIN = "corpus"  # metadata origin of documents mirrored from the corpu
 
 
 @contextmanager
-def writer_lock(index_dir: Path) -> Iterator[None]:
-    """An exclusive lock so two ingests never interleave their versions."""
+def writer_lock(index_dir: Path, *, wait: bool = True) -> Iterator[None]:
+    """An exclusive lock so two ingests never interleave their versions.
+
+    ``wait=False`` raises ``BlockingIOError`` at once when another writer holds it.
+    """
     index_dir.mkdir(parents=True, exist_ok=True)
     with (index_dir / ".lock").open("w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+        fcntl.flock(fh, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         try:
             yield
         finally:
@@ -96,13 +99,21 @@ def _ingest_locked(settings: Settings, embedder: Embedder, docs: list[Document],
 
 
 def reconcile_uploads(settings: Settings, index: IndexData | None = None) -> list[str]:
-    """Bring the upload store level with the published index (after a crash between the two)."""
-    with writer_lock(settings.index_dir):
-        live = current_version_dir(settings.index_dir)
-        # ``index`` (already loaded by the caller) serves unless another writer has moved on since.
-        if index is None or live is None or live.name != index.manifest.version:
-            index = readable_index(settings)
-        return UploadStore(settings.index_dir).reconcile(index.documents) if index is not None else []
+    """Bring the upload store level with the published index (after a crash between the two).
+
+    Skipped, not waited for, when another writer is at work (a long `citeqa ingest` must not keep a
+    server from starting; that ingest reconciles itself) or the index folder is read-only.
+    """
+    try:
+        with writer_lock(settings.index_dir, wait=False):
+            live = current_version_dir(settings.index_dir)
+            # ``index`` (already loaded by the caller) serves unless another writer has moved on since.
+            if index is None or live is None or live.name != index.manifest.version:
+                index = readable_index(settings)
+            return UploadStore(settings.index_dir).reconcile(index.documents) if index is not None else []
+    except OSError as exc:  # BlockingIOError (busy) or a read-only folder
+        log.info("upload store not reconciled now (%s)", exc.strerror or exc)
+        return []
 
 
 def ingest_corpus(settings: Settings, embedder: Embedder, *, rebuild: bool = False,
