@@ -12,7 +12,7 @@ from evals.report import table
 from evals.runner import QuestionResult, as_dict, run_questions, summarize, summarize_by
 from evals.targets import LocalTarget, Target
 from index.store import IndexData
-from service.pipeline import QAPipeline
+from service.qa.pipeline import QAPipeline
 
 
 def configurations(pipeline: QAPipeline, index: IndexData) -> list[Target]:

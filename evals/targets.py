@@ -8,7 +8,7 @@ import httpx
 
 from evals.questions import Question
 from index.store import IndexData
-from service.pipeline import QAPipeline
+from service.qa.pipeline import QAPipeline
 from service.schemas import AskResponse, Passage
 
 

@@ -23,7 +23,7 @@ from evals.targets import LocalTarget
 from index.embedder import Embedder
 from index.store import load_index
 from service.config import Settings
-from service.pipeline import QAPipeline
+from service.qa.pipeline import QAPipeline
 
 
 class CachedEmbedder:

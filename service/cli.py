@@ -12,7 +12,7 @@ from pathlib import Path
 from index.embedder import ModelNotFoundError
 from index.model_fetch import ModelFetchError
 from index.store import IndexCorruptError, IndexNotFoundError
-from service.state import IncompatibleIndexError
+from service.api.state import IncompatibleIndexError
 from ingest.loaders import LoaderError
 from service.config import Settings
 
@@ -139,9 +139,9 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def _load(settings: Settings):
     from index.store import load_index
-    from service.pipeline import QAPipeline
+    from service.qa.pipeline import QAPipeline
 
-    from service.state import check_compatible
+    from service.api.state import check_compatible
 
     index = load_index(settings.index_dir)  # first: a missing index needs no model load to report
     embedder = _embedder(settings)
@@ -183,7 +183,7 @@ def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from service.api.server import serve, uvicorn_config
-    from service.app import create_app
+    from service.api.app import create_app
 
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
@@ -192,7 +192,7 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if workers > 1:
         # Each worker process builds its app from the environment (same settings) and loads
         # its own model and index; they share the port and the index folder.
-        config = uvicorn_config("service.app:create_app", settings, host=host, port=port, factory=True, workers=workers)
+        config = uvicorn_config("service.api.app:create_app", settings, host=host, port=port, factory=True, workers=workers)
     else:
         config = uvicorn_config(create_app(settings), settings, host=host, port=port)
     serve(config)

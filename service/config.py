@@ -15,9 +15,9 @@ from index.embedder import Embedder
 from index.model_fetch import default_model_path
 from ingest.loaders import ReadLimits
 from ingest.sandbox import DocumentLimits, ParseBudget
-from service.pipeline import PipelineParams
-from service.answer import AnswerParams
-from service.retrieval import RetrievalParams
+from service.qa.pipeline import PipelineParams
+from service.qa.quoting import AnswerParams
+from service.qa.retrieval import RetrievalParams
 
 
 class Settings(BaseSettings):

@@ -127,7 +127,7 @@ def index_variants(tmp_path_factory, embedder, corpus_settings):
 
 @pytest.fixture(scope="session")
 def pipeline(embedder, corpus_settings):
-    from service.pipeline import QAPipeline
+    from service.qa.pipeline import QAPipeline
 
     return QAPipeline(embedder, corpus_settings.pipeline_params())
 
@@ -212,7 +212,7 @@ class RunningServer:
 
 @pytest.fixture(scope="session")
 def server(corpus_settings, embedder):
-    from service.app import create_app
+    from service.api.app import create_app
 
     with RunningServer(create_app(corpus_settings, embedder=embedder)) as running:
         yield running

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from index.store import IndexData
-from service.errors import ApiError
-from service.pipeline import QAPipeline
-from service.state import AppState
+from service.api.errors import ApiError
+from service.qa.pipeline import QAPipeline
+from service.api.state import AppState
 
 
 def get_state(request: Request) -> AppState:
@@ -28,7 +28,7 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-# Keys are checked earlier, from the headers alone (service.middleware.AccessGuard); these
+# Keys are checked earlier, from the headers alone (service.api.middleware.AccessGuard); these
 # count what an authorised client sends.
 def guard_read(request: Request, state: Annotated[AppState, Depends(get_state)]) -> None:
     state.limiter.check(_client(request), "reads")

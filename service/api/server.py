@@ -3,7 +3,7 @@
 uvicorn has a keep-alive timeout but none for a request's headers (a client can open a
 connection and send one byte a minute), no limit on header count or size with httptools,
 and no cap on open connections unless asked. ``GuardedHttpToolsProtocol`` adds the first
-three; ``limit_concurrency`` the last. Body pace is ``service.middleware.BodyGuard``'s job.
+three; ``limit_concurrency`` the last. Body pace is ``service.api.middleware.BodyGuard``'s job.
 """
 
 from __future__ import annotations

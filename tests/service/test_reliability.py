@@ -71,7 +71,7 @@ def test_sigkill_during_an_ingest_keeps_the_last_complete_index(corpus_settings,
 
 
 def test_concurrent_readers_and_a_writer(corpus_settings, embedder, tmp_path):
-    from service.app import create_app
+    from service.api.app import create_app
     from service.config import Settings
 
     settings = Settings(index_dir=copy_index(corpus_settings, tmp_path), corpus_dir=corpus_settings.corpus_dir,
@@ -136,7 +136,7 @@ def tiny_disk(tmp_path, corpus_settings):
 
 
 def test_full_disk_fails_the_write_and_keeps_serving(corpus_settings, embedder, tiny_disk):
-    from service.app import create_app
+    from service.api.app import create_app
     from service.config import Settings
 
     index_dir = tiny_disk / "index"
@@ -157,7 +157,7 @@ def test_full_disk_fails_the_write_and_keeps_serving(corpus_settings, embedder, 
 
 def test_corrupt_index_refuses_to_serve_until_rebuilt(corpus_settings, embedder, tmp_path):
     from index.store import current_version_dir
-    from service.app import create_app
+    from service.api.app import create_app
     from service.config import Settings
     from service.indexing import ingest_corpus
 

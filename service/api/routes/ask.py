@@ -7,7 +7,7 @@ from fastapi.responses import StreamingResponse
 
 from service.api.deps import ReadyDep
 from service.schemas import AskRequest, AskResponse, ErrorResponse
-from service.sse import SSE_HEADERS, sse_event, wants_stream
+from service.api.sse import SSE_HEADERS, sse_event, wants_stream
 
 router = APIRouter()
 

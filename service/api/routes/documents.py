@@ -32,7 +32,7 @@ from ingest.sandbox import Parsed, measure, parse_isolated
 from ingest.schema import MAX_DOC_ID_BYTES, Document, is_valid_doc_id
 from service.api.deps import ReadGuard, ReadyDep, StateDep, WriteGuard
 from service.config import Settings
-from service.errors import ApiError
+from service.api.errors import ApiError
 from service.indexing import DocumentConflictError, WriteResult, add_document, remove_document
 from service.schemas import DocumentInfo, DocumentsResponse, ErrorResponse, Utf8Str, document_info
 

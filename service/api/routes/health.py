@@ -4,7 +4,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from service.api.deps import StateDep
-from service.errors import error_response
+from service.api.errors import error_response
 
 router = APIRouter()
 

@@ -11,10 +11,10 @@ from fastapi.responses import StreamingResponse
 
 from service.api.deps import ReadyDep
 from service.api.markdown import inert
-from service.errors import ApiError
+from service.api.errors import ApiError
 from service.schemas import (MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, AskResponse,
                              ChatCompletionRequest, Citation)
-from service.sse import SSE_HEADERS, sse_event, wants_stream
+from service.api.sse import SSE_HEADERS, sse_event, wants_stream
 
 router = APIRouter()
 MODEL_ID = "citeqa"

@@ -1,5 +1,5 @@
-from service.answerability import Synonyms, key_terms
-from service.comparison import comparison_entities, side_question
+from service.qa.answerability import Synonyms, key_terms
+from service.qa.comparison import comparison_entities, side_question
 
 SYN = Synonyms.from_text("亚马逊云科技, AWS, Amazon\n微软, Microsoft, Azure\n阿里, 阿里云, Alibaba\n百度, Baidu\n开源, open-source\n")
 

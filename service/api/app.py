@@ -14,10 +14,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from service.api.routes import ask, documents, health, openai_compat, search, widget
 from service.api.deps import ReadGuard
 from service.config import Settings
-from service.errors import install_error_handlers
+from service.api.errors import install_error_handlers
 from service.schemas import ErrorResponse
-from service.middleware import AccessGuard, BodyGuard
-from service.state import AppState
+from service.api.middleware import AccessGuard, BodyGuard
+from service.api.state import AppState
 
 
 def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None, load_in_background: bool = True) -> FastAPI:

@@ -165,7 +165,7 @@ def test_unreachable_and_refused_origins_show_a_message(browser, server, host_pa
 
 
 def test_document_text_is_never_html(browser, tmp_path_factory, embedder, host_pages):
-    from service.app import create_app
+    from service.api.app import create_app
     from service.config import Settings
     from service.indexing import ingest_corpus
 

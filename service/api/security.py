@@ -9,7 +9,7 @@ import time
 from collections import OrderedDict
 
 from service.config import Settings
-from service.errors import ApiError
+from service.api.errors import ApiError
 
 
 def _bearer(authorization: str | None) -> str | None:

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_no_server_errors_and_documented_error_shapes(corpus_settings, embedder, tmp_path):
-    from service.app import create_app
+    from service.api.app import create_app
     from service.config import Settings
 
     index_dir = tmp_path / "index"

@@ -1,6 +1,6 @@
 import pytest
 
-from service.followup import resolve_question
+from service.qa.followup import resolve_question
 
 
 def turns(previous: str) -> list[tuple[str, str]]:

@@ -15,8 +15,8 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.config import Settings
-from service.errors import ApiError
-from service.security import RateLimiter, check_read, check_write, is_write
+from service.api.errors import ApiError
+from service.api.security import RateLimiter, check_read, check_write, is_write
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 # Content types each write endpoint accepts; the default for /v1/* is JSON only.

@@ -1,6 +1,6 @@
 import pytest
 
-from service.answerability import Synonyms, expected_answer_type, key_terms, missing_terms, type_satisfied
+from service.qa.answerability import Synonyms, expected_answer_type, key_terms, missing_terms, type_satisfied
 
 SYN = Synonyms.from_text("# comment\n腾讯, 腾讯云, Tencent, Tencent Cloud\n升腾, 昇腾, Ascend\n")
 
@@ -49,7 +49,7 @@ def test_multiword_synonyms_are_found_as_whole_words():
 
 
 def test_a_figure_must_sit_with_the_entity_it_is_about():
-    from service.answerability import unbound_terms
+    from service.qa.answerability import unbound_terms
 
     syn = Synonyms.from_text("百度, 百度智能云, Baidu\n")
     quotes = [("中国公共云市场规模190.1亿美元。", "中国公共云市场规模190.1亿美元。"),

@@ -117,7 +117,7 @@ def test_unknown_route_and_method(server):
 
 
 def test_not_ready_without_an_index(tmp_path, embedder):
-    from service.app import create_app
+    from service.api.app import create_app
     from service.config import Settings
 
     server = RunningServer(create_app(Settings(index_dir=tmp_path / "none"), embedder=embedder))

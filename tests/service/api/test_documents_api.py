@@ -15,7 +15,7 @@ ADMIN = "s3cret-admin-key"
 @pytest.fixture(scope="module")
 def writable(tmp_path_factory, embedder, corpus_settings):
     """A server with its own copy of the corpus index, an admin key and small limits."""
-    from service.app import create_app
+    from service.api.app import create_app
     from service.config import Settings
 
     index_dir = tmp_path_factory.mktemp("writable") / "index"
@@ -138,7 +138,7 @@ def test_size_and_chunk_limits(writable):
 
 
 def test_read_keys_and_rate_limits(tmp_path, embedder, corpus_settings):
-    from service.app import create_app
+    from service.api.app import create_app
     from service.config import Settings
 
     settings = Settings(index_dir=corpus_settings.index_dir, corpus_dir=corpus_settings.corpus_dir,

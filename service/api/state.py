@@ -10,8 +10,8 @@ from index.embedder import Embedder
 from index.store import IndexData, current_version_dir, load_index
 from service.config import Settings
 from service.indexing import reconcile_uploads
-from service.pipeline import QAPipeline
-from service.security import RateLimiter
+from service.qa.pipeline import QAPipeline
+from service.api.security import RateLimiter
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from index.store import IndexData
 from index.tokenize import tokenize
 from ingest.schema import Span
-from service.retrieval import Candidate
+from service.qa.retrieval import Candidate
 
 _TERMINAL = re.compile(r"[。！？；!?;.…]+[”’\"'」』）)\]】]*$")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from service.answerability import Synonyms, mentions
+from service.qa.answerability import Synonyms, mentions
 
 _CUE_ZH = re.compile(r"分别|各自|不同|区别|差异|对比|比较|相比|异同|谁的|哪个更|哪家更|哪一家更")
 _CUE_EN = re.compile(r"\b(?:compare[sd]?|comparison|differ|differs|difference|different|versus|vs\.?|respectively|each)\b", re.IGNORECASE)

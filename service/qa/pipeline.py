@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 
 from index.embedder import Embedder
 from index.store import IndexData
-from service.answer import AnswerParams, Quote, answer_pieces, order_for_reading, select_quotes
-from service.answerability import (Synonyms, expected_answer_type, key_terms, missing_terms, type_satisfied,
+from service.qa.quoting import AnswerParams, Quote, answer_pieces, order_for_reading, select_quotes
+from service.qa.answerability import (Synonyms, expected_answer_type, key_terms, missing_terms, type_satisfied,
                                    unbound_terms)
-from service.comparison import comparison_entities, mentions_any, names_of, side_question
-from service.followup import resolve_question
-from service.language import REFUSALS, detect_language
-from service.retrieval import Candidate, RetrievalParams, complete_sentence_scores, retrieve
+from service.qa.comparison import comparison_entities, mentions_any, names_of, side_question
+from service.qa.followup import resolve_question
+from service.qa.language import REFUSALS, detect_language
+from service.qa.retrieval import Candidate, RetrievalParams, complete_sentence_scores, retrieve
 from service.schemas import MAX_QUESTION_CHARS, AskResponse, Citation, Passage, SearchResponse
 
 REFUSAL_CONTEXT = 3  # nearest passages shown with a refusal, for the reader to check

@@ -1,0 +1,1 @@
+"""The QA engine, free of HTTP: question → follow-up resolution → retrieval → answerability → quotes → reply."""
