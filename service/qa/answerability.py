@@ -39,7 +39,7 @@ _DATE_Q = re.compile(
     re.IGNORECASE,
 )
 
-_CURRENCY = re.compile(r"元|美元|美金|欧元|\$|¥|￥|USD|RMB|dollars?|yuan", re.IGNORECASE)
+_CURRENCY = re.compile(r"元|美元|美金|欧元|人民币|\$|¥|￥|€|\b(?:USD|RMB|CNY|EUR)\b|dollars?|yuan|euros?", re.IGNORECASE)
 _NUMERAL = re.compile(r"\d|[零一二两三四五六七八九十百千万亿]+[个家种位项款倍成年月亿万%]|半")
 _DATE = re.compile(r"\d{4}|\d+\s*[年月日]|[一二三四五六七八九十]+月|上半年|下半年|季度|今年|去年|明年|"
                    r"January|February|March|April|May|June|July|August|September|October|November|December", re.IGNORECASE)
@@ -139,6 +139,11 @@ def type_satisfied(answer_type: str | None, sentences: list[str], question: str 
 _SOURCE = re.compile(r"(?:按照?|根据|据|依据|according to|per|citing)\s*([A-Za-z][A-Za-z0-9-]*|[\u4e00-\u9fff]{2,6}?)(?=的|数据|报告|统计|,|，|\s|\?|？|$)", re.IGNORECASE)
 
 
+def source_names(question: str) -> list[str]:
+    """Sources a question names ("按Gartner的数据", "according to IDC"): not what it asks about."""
+    return [m.group(1) for m in _SOURCE.finditer(question)]
+
+
 def key_terms(question: str, synonyms: Synonyms) -> list[str]:
     """Named things and figures in the question that an answer must be about."""
     terms: list[str] = re.findall(r"\d+(?:\.\d+)?", question)
@@ -169,27 +174,21 @@ def key_terms(question: str, synonyms: Synonyms) -> list[str]:
     return unique
 
 
-def missing_terms(terms: list[str], passages: list[str], synonyms: Synonyms, corpus_text: str) -> list[str]:
-    """Terms no passage mentions under any of their names.
+def checkable(term: str, synonyms: Synonyms, corpus_text: str) -> bool:
+    """A Latin word that occurs nowhere in the corpus and has no listed synonym cannot be
+    checked: over a Chinese corpus it is usually an English name the documents spell in Chinese."""
+    latin_only = not _CJK.search(term) and not term.replace(".", "").isdigit()
+    return not (latin_only and len(synonyms.variants(term)) == 1 and _squash(term) not in corpus_text)
 
-    A Latin word that occurs nowhere in the corpus and has no listed synonym is left
-    out: over a Chinese corpus it is usually an English name we cannot check.
-    """
+
+def missing_terms(terms: list[str], passages: list[str], synonyms: Synonyms, corpus_text: str) -> list[str]:
+    """Terms no passage mentions under any of their names (of those that can be checked)."""
     haystack = _squash(" ".join(passages))
-    missing = []
-    for term in terms:
-        names = synonyms.variants(term)
-        if any(name in haystack for name in names):
-            continue
-        latin_only = not _CJK.search(term) and not term.replace(".", "").isdigit()
-        if latin_only and len(names) == 1 and _squash(term) not in corpus_text:
-            continue
-        missing.append(term)
-    return missing
+    return [t for t in terms if checkable(t, synonyms, corpus_text) and not any(n in haystack for n in synonyms.variants(t))]
 
 
 def unbound_terms(terms: list[str], quotes: list[tuple[str, str]], answer_type: str | None, question: str,
-                  synonyms: Synonyms) -> list[str]:
+                  synonyms: Synonyms, corpus_text: str) -> list[str]:
     """Terms no quote both names and answers with a value of the asked type.
 
     ``quotes`` are (context, sentence) pairs. For "百度智能云的市场份额是多少？" a quote
@@ -200,7 +199,7 @@ def unbound_terms(terms: list[str], quotes: list[tuple[str, str]], answer_type: 
         return []
     unbound = []
     for term in terms:
-        if term.replace(".", "").isdigit():
+        if term.replace(".", "").isdigit() or not checkable(term, synonyms, corpus_text):
             continue
         names = synonyms.variants(term)
         if not any(any(n in _squash(ctx) for n in names) and type_satisfied(answer_type, [text], question) for ctx, text in quotes):

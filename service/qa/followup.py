@@ -32,14 +32,85 @@ def resolve_question(question: str, history: list[tuple[str, str]]) -> str:
         return q
     previous = previous.strip()
     topic = _elliptical_topic(q)
+    if topic and _asks_itself(topic):
+        # "And how much did Google invest?": a question of its own that leaves out what the
+        # previous one said; when it asks the same thing, only the subject changes.
+        swapped = _swap_subject(previous, topic)
+        if swapped:
+            return swapped
+        q = re.sub(r"^and\s+", "", q, flags=re.IGNORECASE)
+        q, topic = q[:1].upper() + q[1:], None
     if topic and not _has_anaphora(topic):
+        topic = _POSSESSIVE.sub("", topic)  # "What about China Mobile's?"
         subject = _subject(previous)
         if subject and not re.fullmatch(r"[\d年月日号.%\s]+", topic):
             return previous.replace(subject, topic, 1)
         return f"{previous} {topic}"
+    named = _replace_pronoun(q, _referent(previous))
+    if named:
+        return named
     if _points_back(q):
         return f"{previous} {q}"
     return q
+
+
+_POSSESSIVE = re.compile(r"(?:'s|’s|')$")
+_ENTITY_PRONOUN_EN = re.compile(r"\b(its|it|their|they|them)\b", re.IGNORECASE)
+_ENTITY_PRONOUN_ZH = re.compile(r"它们的|它的|其|它们|它")
+_FUNCTION_WORDS = _QUESTION_WORDS | {"much", "many", "the", "a", "an", "of", "in", "on", "to", "for", "and", "its", "it",
+                                     "their", "they", "them", "s", "about", "by", "with", "from", "at", "as", "that", "this"}
+
+
+def _asks_itself(topic: str) -> bool:
+    first = topic.split()[0].lower() if topic.split() else ""
+    return first in _QUESTION_WORDS
+
+
+_WH = {"what", "which", "who", "whom", "how", "why", "when", "where"}
+
+
+def _content_words(text: str) -> set[str]:
+    # The wh-word is content: "why did Google invest?" asks something "how much did …" did not.
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _FUNCTION_WORDS or w in _WH}
+
+
+def _swap_subject(previous: str, question: str) -> str | None:
+    """The previous question with its subject replaced by the one this question names,
+    when this question asks nothing the previous one did not."""
+    subject, new = _subject(previous), _subject(question)
+    if not subject or not new or new == subject:
+        return None
+    if not _content_words(question.replace(new, " ")) <= _content_words(previous):
+        return None
+    return previous.replace(subject, new, 1)
+
+
+def _referent(previous: str) -> str | None:
+    """What a pronoun in the next question refers to: the previous subject, or the thing
+    it owns when the previous question asked about that ("Google's Gemini")."""
+    subject = _subject(previous)
+    if subject and not re.search(r"[\u4e00-\u9fff]", previous):
+        owned = re.search(re.escape(subject) + r"(?:'s|’s)\s+([A-Z][\w-]*(?:\s+(?:[A-Z0-9][\w.-]*))*)", previous)
+        if owned:
+            return f"{subject}'s {owned.group(1)}"
+    return subject
+
+
+def _replace_pronoun(question: str, subject: str | None) -> str | None:
+    """"When did it launch?" after a question about Gemini: "When did Gemini launch?"."""
+    if not subject:
+        return None
+    if re.search(r"[\u4e00-\u9fff]", question):
+        if _ENTITY_PRONOUN_ZH.search(question):
+            return _ENTITY_PRONOUN_ZH.sub(lambda m: subject + ("的" if m.group(0).endswith("的") else ""), question, count=1)
+        return None
+    if not _ENTITY_PRONOUN_EN.search(question):
+        return None
+
+    def name(m: re.Match) -> str:
+        return subject + "'s" if m.group(1).lower() in ("its", "their") else subject
+
+    return _ENTITY_PRONOUN_EN.sub(name, question, count=1)
 
 
 def _elliptical_topic(q: str) -> str | None:

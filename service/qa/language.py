@@ -1,4 +1,4 @@
-"""Which language a question is in, for refusals and labels."""
+"""Which language a question is in, for refusals, labels and introducing quotes in another language."""
 
 from __future__ import annotations
 
@@ -19,3 +19,22 @@ REFUSALS = {
     "zh": "抱歉，现有文档中没有能回答这个问题的内容。",
     "en": "Sorry, the documents do not answer this question.",
 }
+
+
+# Said before the first quote that is not in the asker's language, so the answer never
+# reads as mixed: (question language, quote language) -> introduction.
+INTRODUCTIONS = {
+    ("zh", "en"): "文档（英文）原文如下：",
+    ("en", "zh"): "The documents (in Chinese) say: ",
+}
+
+
+def introduce(pieces: list[str], languages: list[str], asked: str) -> list[str]:
+    """``pieces`` with an introduction before the first one whose language is not ``asked``."""
+    for i, language in enumerate(languages):
+        if language != asked:
+            intro = INTRODUCTIONS.get((asked, language), "")
+            if i > 0 and asked == "en":
+                intro = " " + intro if not pieces[i - 1].endswith(" ") else intro
+            return pieces[:i] + [intro] + pieces[i:] if intro else pieces
+    return pieces

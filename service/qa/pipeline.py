@@ -5,19 +5,23 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from index.embedder import Embedder
 from index.store import IndexData
 from service.qa.quoting import AnswerParams, Quote, answer_pieces, order_for_reading, select_quotes
-from service.qa.answerability import (Synonyms, expected_answer_type, key_terms, missing_terms, type_satisfied,
-                                   unbound_terms)
+from service.qa.answerability import (Synonyms, expected_answer_type, key_terms, missing_terms, source_names,
+                                      type_satisfied, unbound_terms)
+from service.qa.binding import Vocabulary, bound, contradicts, load_scopes, value_spans
 from service.qa.comparison import comparison_entities, mentions_any, names_of, side_question
 from service.qa.followup import resolve_question
-from service.qa.language import REFUSALS, detect_language
+from service.qa.language import REFUSALS, detect_language, introduce
+from service.qa.translation import SentenceTable
 from service.qa.retrieval import Candidate, RetrievalParams, complete_sentence_scores, retrieve
 from service.schemas import MAX_QUESTION_CHARS, AskResponse, Citation, Passage, SearchResponse
+
+Admissible = Callable[[str, int, int, str], bool]
 
 REFUSAL_CONTEXT = 3  # nearest passages shown with a refusal, for the reader to check
 SIDE_PASSAGES = 3  # passages searched for each side of a comparison
@@ -47,13 +51,17 @@ class QAPipeline:
     def __init__(self, embedder: Embedder, params: PipelineParams | None = None) -> None:
         self.embedder = embedder
         self.params = params or PipelineParams()
-        self._synonym_cache: tuple[str, Synonyms] = ("", Synonyms())
+        self._tables: tuple[IndexData | None, SentenceTable | None] = (None, None)
+        self._vocabulary_cache: tuple[str, Vocabulary] = ("", Vocabulary(Synonyms(), load_scopes()))
+
+    def _vocabulary(self, data: IndexData) -> Vocabulary:
+        # Parsed once per index version rather than per question.
+        if self._vocabulary_cache[0] != data.synonyms_text or not self._vocabulary_cache[1].synonyms.groups:
+            self._vocabulary_cache = (data.synonyms_text, Vocabulary(Synonyms.from_text(data.synonyms_text), load_scopes()))
+        return self._vocabulary_cache[1]
 
     def _synonyms(self, data: IndexData) -> Synonyms:
-        # Parsed once per index version rather than per question.
-        if self._synonym_cache[0] != data.synonyms_text:
-            self._synonym_cache = (data.synonyms_text, Synonyms.from_text(data.synonyms_text))
-        return self._synonym_cache[1]
+        return self._vocabulary(data).synonyms
 
     def search(self, data: IndexData, query: str, top_k: int) -> SearchResponse:
         t0 = time.perf_counter()
@@ -103,6 +111,7 @@ class QAPipeline:
             return missing_terms(terms, contexts, synonyms, data.squashed_text)
 
         answer_type = expected_answer_type(resolved)
+        admissible = self._binding(data, resolved, answer_type)
 
         def can_cover(quote: Quote) -> bool:
             # A sentence only completes the answer if it could answer on its own.
@@ -110,28 +119,37 @@ class QAPipeline:
 
         seeds: list[tuple[str, int]] = []
         for entity, query, vector in zip(sides, side_queries, vectors[1:]):
-            side = self._side(data, resolved, entity, query, vector, synonyms, answer_type)
+            side = self._side(data, resolved, entity, query, vector, synonyms, answer_type, admissible)
             if side is not None:
                 candidate, start = side
                 if all(h.index != candidate.index for h in hits):
                     hits = hits[: top_k - 1 - len(seeds)] + [candidate] + hits[top_k - 1 - len(seeds):][: len(seeds)]
                 seeds.append((data.chunks[candidate.index].chunk.doc_id, start))
 
-        draft = select_quotes(data, resolved, hits, self.params.answer, covers=uncovered, can_cover=can_cover, seeds=seeds)
+        draft = select_quotes(data, resolved, hits, self.params.answer, covers=uncovered, can_cover=can_cover, seeds=seeds,
+                              admissible=lambda q: admissible(q.doc_id, q.span.start, q.span.end, q.context),
+                              answers=can_cover if answer_type else None)
         missing = uncovered([q.context for q in draft.quotes])
+        vocabulary = self._vocabulary(data)
+        missing += [t for t in terms if t not in missing and vocabulary.sibling_unknown(t, data.squashed_text)]
         if not missing:
-            missing = unbound_terms(terms, [(q.context, q.text) for q in draft.quotes], answer_type, resolved, synonyms)
+            # A figure in a section about X is X's even when the sentence does not say so.
+            missing = unbound_terms(terms, [(self._section(data, q) + " " + q.context, q.text) for q in draft.quotes],
+                                    answer_type, resolved, synonyms, data.squashed_text)
         typed = type_satisfied(answer_type, [q.text for q in draft.quotes], resolved)
         best_cosine = draft.best.cosine if draft.best else 0.0
         answerable = bool(draft.quotes) and best_cosine >= self.params.min_sentence_cosine and not missing and typed
         assessment = Assessment(best_cosine, hits[0].score if hits else 0.0, missing, answer_type, typed, answerable)
 
         if answerable:
-            quotes = order_for_reading(draft.quotes, hits, data)
+            hits, quotes = self._in_asked_language(data, hits, draft.quotes, detect_language(question),
+                                                   lambda q: admissible(q.doc_id, q.span.start, q.span.end, q.context))
+            quotes = order_for_reading(quotes, hits, data)
             numbers: dict[int, int] = {}
             for quote in quotes:
                 numbers.setdefault(quote.candidate_rank, len(numbers) + 1)
-            pieces = answer_pieces(quotes, numbers)
+            pieces = introduce(answer_pieces(quotes, numbers), [detect_language(q.text) for q in quotes],
+                               detect_language(question))
             citations = [
                 Citation(n=n, highlights=[q.span for q in quotes if q.candidate_rank == rank], **_passage(data, hits[rank]).model_dump())
                 for rank, n in numbers.items()
@@ -144,8 +162,64 @@ class QAPipeline:
             resolved=resolved if resolved != question.strip() else None, started=t0, retrieved=t_retrieved,
         )
 
+    def _in_asked_language(self, data: IndexData, hits: list[Candidate], quotes: list[Quote], asked: str,
+                           admissible: Callable[[Quote], bool]) -> tuple[list[Candidate], list[Quote]]:
+        """Quotes in another language replaced by their translation in the asker's, where the
+        documents have one; the translation's passage joins the cited ones."""
+        if self._tables[0] is not data:
+            self._tables = (data, SentenceTable(data))
+        table = self._tables[1]
+        hits, out = list(hits), []
+        for quote in quotes:
+            found = table.equivalent(quote.doc_id, quote.span, asked) if detect_language(quote.text) != asked else None
+            if found is not None:
+                rank = next((i for i, h in enumerate(hits) if h.index == found.chunk_position), None)
+                if rank is None:
+                    source = hits[quote.candidate_rank]
+                    hits.append(Candidate(found.chunk_position, source.dense, 0.0, found.similarity, None, source.score))
+                    rank = len(hits) - 1
+                chunk = data.chunks[found.chunk_position].chunk
+                context = data.documents[found.doc_id].text[max(chunk.start, found.span.start - self.params.answer.context_chars) : found.span.end]
+                swapped = Quote(rank, found.doc_id, found.span, found.text, quote.score, quote.cosine, context)
+                if admissible(swapped) and not any(q.doc_id == swapped.doc_id and q.span == swapped.span for q in out):
+                    out.append(swapped)
+                    continue
+            if not any(q.doc_id == quote.doc_id and q.span == quote.span for q in out):
+                out.append(quote)
+        return hits, out
+
+    def _section(self, data: IndexData, quote: Quote) -> str:
+        doc = data.documents[quote.doc_id]
+        return self._vocabulary(data).heading_text(quote.doc_id, doc.title, doc.text, quote.span.start)
+
+    def _binding(self, data: IndexData, question: str, answer_type: str | None) -> "Admissible":
+        """Whether a sentence (doc_id, start, end, context) is about what the question asks:
+        its entity, period, region and metric (see ``service.qa.binding``)."""
+        vocabulary = self._vocabulary(data)
+        sources = {s.lower() for s in source_names(question)}
+        wanted = [keys for keys in vocabulary.entity_keys(question) if not any(k in sources for k in keys)]
+        asked = vocabulary.scope(question)
+
+        def admissible(doc_id: str, start: int, end: int, context: str) -> bool:
+            doc = data.documents[doc_id]
+            sentence = doc.text[start:end]
+            stated = vocabulary.scope(sentence)
+            if contradicts(asked.period, stated.period) or contradicts(asked.region, stated.region):
+                return False
+            if asked.metric and not asked.metric & vocabulary.scope(context).metric:
+                return False
+            if not wanted:
+                return True
+            values = value_spans(answer_type, sentence, start, question) or None
+            subjects = vocabulary.sentence_subjects(doc_id, doc.title, doc.text, start, end, values)
+            if not any(subjects):  # nothing names what the sentence is about: the mention checks decide
+                return True
+            return bound(wanted, subjects)
+
+        return admissible
+
     def _side(self, data: IndexData, question: str, entity: str, query: str, vector: np.ndarray, synonyms: Synonyms,
-              answer_type: str | None) -> tuple[Candidate, int] | None:
+              answer_type: str | None, admissible: "Admissible") -> tuple[Candidate, int] | None:
         """The best sentence about one side of a comparison: (its passage, its start)."""
         names = names_of(entity, synonyms)
         best: tuple[float, Candidate, int] | None = None
@@ -157,7 +231,7 @@ class QAPipeline:
                 sentence = text[span.start : span.end]
                 context = text[max(chunk.start, span.start - window) : span.end]
                 if (cosine >= self.params.min_sentence_cosine and mentions_any(context, names)
-                        and type_satisfied(answer_type, [sentence], question) and (best is None or cosine > best[0])):
+                        and admissible(chunk.doc_id, span.start, span.end, context) and type_satisfied(answer_type, [sentence], question) and (best is None or cosine > best[0])):
                     best = (float(cosine), candidate, span.start)
         return (best[1], best[2]) if best else None
 

@@ -16,6 +16,8 @@ from index.tokenize import tokenize
 from ingest.schema import Span
 from service.qa.retrieval import Candidate
 
+_BULLET = re.compile(r"^(?:[-*•·]\s+|\d{1,2}[.)]\s+)")
+_URL = re.compile(r"https?://|www\.\w", re.IGNORECASE)
 _TERMINAL = re.compile(r"[。！？；!?;.…]+[”’\"'」』）)\]】]*$")
 
 
@@ -35,6 +37,7 @@ class AnswerParams:
 @dataclass
 class Quote:
     candidate_rank: int  # index into the cited candidates
+    doc_id: str
     span: Span
     text: str
     score: float
@@ -54,13 +57,18 @@ class Draft:
 def select_quotes(data: IndexData, question: str, hits: list[Candidate], params: AnswerParams,
                   covers: Callable[[list[str]], list[str]] | None = None,
                   can_cover: Callable[[Quote], bool] = lambda quote: True,
-                  seeds: list[tuple[str, int]] | None = None) -> Draft:
+                  seeds: list[tuple[str, int]] | None = None,
+                  admissible: Callable[[Quote], bool] = lambda quote: True,
+                  answers: Callable[[Quote], bool] | None = None) -> Draft:
     """The best sentences of the passages in ``hits``.
 
     ``seeds`` (doc_id, sentence start) are quoted first, e.g. one per side of a comparison.
     ``covers`` returns the question's terms that a list of contexts does not mention;
     sentences that ``can_cover`` accepts are added, while they score close enough,
-    until nothing is missing (the other side of a comparison).
+    until nothing is missing (the other side of a comparison). Only sentences that
+    ``admissible`` accepts (bound to what the question asks about) are quoted at all.
+    When no chosen sentence ``answers`` (holds a value of the asked kind), the best one
+    that does, while it scores close enough, leads instead.
     """
     q_tokens = set(tokenize(question))
     seen: set[tuple[str, int]] = set()
@@ -76,7 +84,9 @@ def select_quotes(data: IndexData, question: str, hits: list[Candidate], params:
             seen.add(key)
             overlap = len(q_tokens & set(tokenize(sentence))) / len(q_tokens) if q_tokens else 0.0
             context = text[max(chunk.start, span.start - params.context_chars) : span.end]
-            pool.append(Quote(rank, span, sentence, float(cosine) + params.lexical_weight * overlap, float(cosine), context))
+            quote = Quote(rank, chunk.doc_id, span, sentence, float(cosine) + params.lexical_weight * overlap, float(cosine), context)
+            if admissible(quote):
+                pool.append(quote)
     pool.sort(key=lambda q: -q.score)
     if not pool:
         return Draft()
@@ -84,6 +94,10 @@ def select_quotes(data: IndexData, question: str, hits: list[Candidate], params:
     keys = {id(q): (data.chunks[hits[q.candidate_rank].index].chunk.doc_id, q.span.start) for q in pool}
     seeded = [q for key in dict.fromkeys(seeds or []) for q in pool if keys[id(q)] == key]
     chosen = seeded or [pool[0]]
+    if answers is not None and not any(answers(q) for q in chosen):
+        lead = next((q for q in pool if answers(q) and q.score >= best - params.coverage_margin), None)
+        if lead is not None:
+            chosen = [lead] + [q for q in chosen if q is not lead]
     if covers is not None:
         missing = covers([q.context for q in chosen])
         for quote in pool[1:]:
@@ -120,15 +134,19 @@ def answer_pieces(quotes: list[Quote], numbers: dict[int, int]) -> list[str]:
     """Quotes in reading order, each followed by its ``[n]`` before the final stop.
 
     One piece per quoted sentence: joined they are the answer, streamed they are the deltas.
+    A list item's bullet is dropped, and a clause that ended in a semicolon or colon ends
+    with a full stop, since it now stands alone.
     """
-    parts = []
+    pieces = []
     for quote in quotes:
-        sentence = quote.text.strip()
+        sentence = _BULLET.sub("", quote.text.strip())
         m = _TERMINAL.search(sentence)
-        body, stop = (sentence[: m.start()], m.group(0)) if m else (sentence, "。" if _is_cjk(sentence) else ".")
+        body, stop = (sentence[: m.start()], m.group(0)) if m else (sentence, "")
+        if not stop or stop[0] in "；;：:":
+            stop = "。" if _mostly_cjk(body) else "."
         marker = f" [{numbers[quote.candidate_rank]}]"
-        parts.append(f"{body}{marker}{stop}")
-    pieces = [p if _is_cjk(p) else p + " " for p in parts]
+        # A Latin full stop needs a space before the next sentence; a Chinese one does not.
+        pieces.append(f"{body}{marker}{stop}" + (" " if stop[-1] in ".!?…\"'”)" else ""))
     if pieces:
         pieces[-1] = pieces[-1].rstrip()
     return pieces
@@ -138,6 +156,9 @@ def _quotable(text: str, span: Span, min_chars: int) -> bool:
     sentence = text[span.start : span.end]
     if len(sentence) < min_chars or sentence.rstrip("”’\"'」』）)").endswith(("?", "？")):
         return False
+    # A reference entry is where a fact came from, not the fact.
+    if _URL.search(sentence):
+        return False
     line_start = text.rfind("\n", 0, span.start) + 1
     line_end = text.find("\n", span.end)
     whole_line = span.start == line_start and (line_end == -1 or span.end == line_end)
@@ -145,8 +166,8 @@ def _quotable(text: str, span: Span, min_chars: int) -> bool:
     return not (whole_line and not _TERMINAL.search(sentence) and len(sentence) < 40)
 
 
-def _is_cjk(text: str) -> bool:
-    return bool(re.search(r"[\u4e00-\u9fff]", text))
+def _mostly_cjk(text: str) -> bool:
+    return len(re.findall(r"[\u4e00-\u9fff]", text)) >= len(re.findall(r"[A-Za-z]+", text))
 
 
 def order_for_reading(quotes: list[Quote], hits: list[Candidate], data: IndexData) -> list[Quote]:

@@ -54,10 +54,10 @@ def test_a_figure_must_sit_with_the_entity_it_is_about():
     syn = Synonyms.from_text("百度, 百度智能云, Baidu\n")
     quotes = [("中国公共云市场规模190.1亿美元。", "中国公共云市场规模190.1亿美元。"),
               ("百度智能云的市场份额和第一梯队之间存在差距。", "百度智能云的市场份额和第一梯队之间存在差距。")]
-    assert unbound_terms(["百度智能云"], quotes, "number", "百度智能云的份额是多少？", syn) == ["百度智能云"]
+    assert unbound_terms(["百度智能云"], quotes, "number", "百度智能云的份额是多少？", syn, "") == ["百度智能云"]
     quotes.append(("百度智能云收入增速反弹11%。", "百度智能云收入增速反弹11%。"))
-    assert unbound_terms(["百度智能云"], quotes, "number", "百度智能云的增速是多少？", syn) == []
-    assert unbound_terms(["百度智能云"], quotes[:2], None, "百度智能云走什么路线？", syn) == []
+    assert unbound_terms(["百度智能云"], quotes, "number", "百度智能云的增速是多少？", syn, "") == []
+    assert unbound_terms(["百度智能云"], quotes[:2], None, "百度智能云走什么路线？", syn, "") == []
 
 
 def test_missing_terms_use_synonyms_and_skip_unknown_english():

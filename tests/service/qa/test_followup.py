@@ -37,3 +37,25 @@ def test_standalone_questions_are_left_alone():
 def test_only_user_turns_count_as_the_previous_question():
     history = [("user", "阿里云走的是哪种路线？"), ("assistant", "腾讯云走的是……")]
     assert resolve_question("那百度呢？", history) == "百度走的是哪种路线？"
+
+
+@pytest.mark.parametrize(
+    ("previous", "follow_up", "expected"),
+    [
+        # "And <question>?" that asks the same thing of another subject.
+        ("How much did Amazon invest in Anthropic?", "And how much did Google invest?", "How much did Google invest in Anthropic?"),
+        # A possessive topic keeps one possessive.
+        ("What is China Telecom's in-house large model called?", "What about China Mobile's?",
+         "What is China Mobile's in-house large model called?"),
+        # Pronouns name the previous subject, or the thing it owns.
+        ("What is Google's Gemini?", "When did it launch?", "When did Google's Gemini launch?"),
+        ("腾讯混元大模型是什么时候发布的？", "它的参数量是多少？", "腾讯混元大模型的参数量是多少？"),
+    ],
+)
+def test_follow_ups_in_both_languages(previous, follow_up, expected):
+    assert resolve_question(follow_up, turns(previous)) == expected
+
+
+def test_and_question_asking_something_new_is_not_spliced():
+    # "And why did Google invest?" asks something the previous question did not: no subject swap.
+    assert resolve_question("And why did Google invest?", turns("How much did Amazon invest in Anthropic?")) == "Why did Google invest?"

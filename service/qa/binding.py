@@ -1,0 +1,289 @@
+"""What a quoted sentence is about: its entity, and the period, region and metric of its figures.
+
+Similarity cannot refuse a near miss. "中国联通2024年资本开支是多少？" and China Mobile's
+sentence share every word but the company, and the company is often not in the sentence at
+all ("公司计划2024年资本开支约1730亿元" in a list item that begins "中国移动："). So a
+sentence is bound to entities the way a reader binds it:
+
+- a figure belongs to the entities named in its own clause (the text since the previous
+  figure), so "Amazon invested US$4 billion, Google US$2.3 billion" gives each its own;
+- a clause that names none inherits the nearest entity before it in the same paragraph,
+  then the entities of the nearest heading above, then those of the document's title;
+- a sentence without figures is about the entities it names, or else inherits the same way.
+
+A quote can answer only if it is bound to an entity the question asks about, and only if its
+period and region do not contradict the question's (first half vs. full year, worldwide vs.
+China) and it names the metric the question asks for (parameters vs. tokens). The period,
+region and metric vocabulary is data (``scopes.csv``), shared by every question.
+
+An entity is a synonym group with a capitalised Latin name (companies, products) or a
+capitalised Latin name in the text (Anthropic, Trainium2, Phi-3-mini). A versioned name that
+the documents never use while they use its family (Phi-3-medium next to Phi-3-mini) is a
+different product, not an unknown spelling.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from service.qa.answerability import Synonyms
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_LATIN_RUN = re.compile(r"[A-Z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*(?:\s+(?:[A-Z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*|\d+(?:\.\d+)?)(?![\d.]*\s*(?:%|percent|billion|million)))*")
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
+# Capitalised words that start sentences or stand in titles, not names.
+_COMMON = {
+    "a", "an", "the", "this", "that", "these", "those", "it", "its", "they", "their", "in", "on", "at", "by", "for",
+    "from", "of", "to", "with", "and", "or", "but", "as", "after", "before", "since", "when", "while", "what", "which",
+    "who", "how", "why", "where", "is", "are", "was", "were", "does", "do", "did", "can", "could", "will", "would",
+    "should", "according", "unlike", "like", "both", "each", "all", "some", "many", "most", "more", "his", "her",
+    "our", "we", "i", "you", "he", "she", "also", "however", "there", "here", "then", "so", "if", "not", "no", "yes",
+    "first", "second", "third", "one", "two", "three", "en", "zh", "note", "notes", "sources", "source", "type",
+    "facts", "relation", "results", "investment", "models", "model", "platform", "applications", "infrastructure",
+    "chips", "per", "up", "over", "about", "between", "during", "under", "into", "through", "across",
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "december", "q1", "q2", "q3", "q4", "h1", "h2", "us", "usd", "cny", "rmb", "ai", "genai", "saas", "paas",
+    "iaas", "maas", "gpu", "gpus", "cpu", "cpus", "api", "apis",
+    # Words that many products share: "Alibaba Cloud" and "Google Cloud" are not both "Cloud".
+    "cloud", "clouds", "intelligence", "group", "service", "services", "web", "business", "enterprise", "developer",
+    "pro", "plus", "max", "ultra", "mini", "lite", "express", "studio", "text", "image", "chip", "lab", "labs",
+    "research", "center", "centre", "team", "edition", "assistant", "suite", "foundation", "app", "apps", "store",
+}
+_VERSION = re.compile(r"^(?P<family>.*?[A-Za-z])[-\s]?(?:\d+(?:\.\d+)*[A-Za-z]*|[-\s][A-Za-z]+)$")
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split()).lower()
+
+
+@dataclass(frozen=True)
+class Mention:
+    start: int
+    end: int
+    keys: frozenset[str]  # the groups named inside it, and the mention itself
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A figure's scope: group keys of each kind found near it."""
+
+    period: frozenset[str] = frozenset()
+    region: frozenset[str] = frozenset()
+    metric: frozenset[str] = frozenset()
+
+
+@dataclass
+class _Doc:
+    text: str
+    paragraph_starts: list[int]
+    headings: list[tuple[int, frozenset[str]]]  # (position, entity keys) of heading lines
+    title_keys: frozenset[str]
+
+
+@dataclass
+class Vocabulary:
+    """Entity names (from the synonyms) and scope terms (from ``scopes.csv``)."""
+
+    synonyms: Synonyms
+    scopes: dict[str, list[tuple[str, ...]]]
+    _entity_names: list[tuple[str, str]] = field(default_factory=list)  # (name, group key)
+    _docs: dict[tuple[str, int], _Doc] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Names that are not entities: scope terms and synonym groups of common words ("China", "Chinese").
+        self._not_entities = {_squash(t) for groups in self.scopes.values() for group in groups for t in group}
+        for group in self.synonyms.groups:
+            has_name = any(re.fullmatch(r"[A-Z][A-Za-z0-9-]{1,}(?:\s+[A-Z0-9][A-Za-z0-9-]*)*", t) for t in group)
+            if has_name and not any(_squash(t) in self._not_entities for t in group):
+                key = _squash(group[0])
+                self._entity_names += [(name, key) for name in group]
+            else:
+                self._not_entities |= {_squash(t) for t in group}
+        self._entity_names.sort(key=lambda nk: -len(nk[0]))
+
+    # -- entities ---------------------------------------------------------------------------
+    def mentions(self, text: str) -> list[Mention]:
+        """Entity mentions in ``text``, leftmost-longest, not overlapping."""
+        found: list[tuple[int, int, str]] = []
+        for name, key in self._entity_names:
+            for m in _finditer(text, name):
+                found.append((m[0], m[1], key))
+        for m in _LATIN_RUN.finditer(text):
+            words = m.group(0).split()
+            while words and (words[0].lower() in _COMMON or not re.search(r"[A-Za-z]", words[0])):
+                words = words[1:]
+            if not words or (len(words) == 1 and len(words[0]) < 2) or _squash(" ".join(words)) in self._not_entities:
+                continue
+            name = " ".join(words)
+            start = m.start() + m.group(0).index(words[0])
+            found.append((start, start + len(name), _squash(name)))
+            # "GitHub Copilot Enterprise" is also about Copilot.
+            found += [(start, start + len(name), _squash(w)) for w in words
+                      if len(words) > 1 and w[:1].isupper() and w.lower() not in _COMMON and _squash(w) not in self._not_entities]
+        found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
+        out: list[Mention] = []
+        for start, end, key in found:
+            if out and start < out[-1].end:
+                if end <= out[-1].end:  # inside a longer mention: it names a group within it
+                    out[-1] = Mention(out[-1].start, out[-1].end, out[-1].keys | {key})
+                continue
+            out.append(Mention(start, end, frozenset({key})))
+        return out
+
+    def entity_keys(self, text: str) -> list[frozenset[str]]:
+        return [m.keys for m in self.mentions(text)]
+
+    def sibling_unknown(self, name: str, corpus_squashed: str) -> bool:
+        """A versioned name the corpus never uses, although it uses the family's name."""
+        key = _squash(name)
+        if key in corpus_squashed or not re.search(r"[A-Za-z]", name):
+            return False
+        m = _VERSION.match(name)
+        return bool(m) and len(m.group("family")) >= 3 and _squash(m.group("family")) in corpus_squashed
+
+    # -- scope ------------------------------------------------------------------------------
+    def scope(self, text: str) -> Scope:
+        # "中国移动" names a company, not a region.
+        for m in reversed(self.mentions(text)):
+            text = text[: m.start] + " " * (m.end - m.start) + text[m.end :]
+        return Scope(**{kind: frozenset(self._scope_keys(kind, text)) for kind in ("period", "region", "metric")})
+
+    def _scope_keys(self, kind: str, text: str) -> set[str]:
+        spans: list[tuple[int, int, str]] = []
+        for group in self.scopes.get(kind, []):
+            for term in group:
+                spans += [(s, e, _squash(group[0])) for s, e in _finditer(text, term)]
+        # Longest first, so 营业利润率 is not also 营业利润, and "share price" is not "share".
+        spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+        keys, end = set(), -1
+        for s, e, key in spans:
+            if s >= end:
+                keys.add(key)
+                end = e
+        return keys
+
+    # -- documents --------------------------------------------------------------------------
+    def _doc(self, doc_id: str, title: str, text: str) -> _Doc:
+        cache_key = (doc_id, hash(text))
+        doc = self._docs.get(cache_key)
+        if doc is None:
+            starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
+            headings = [(m.start(), frozenset(k for keys in self.entity_keys(m.group(0)) for k in keys))
+                        for m in re.finditer(r"(?m)^#{1,6} .*$", text)]
+            title_keys = frozenset(k for keys in self.entity_keys(title) for k in keys)
+            doc = self._docs[cache_key] = _Doc(text, starts, [h for h in headings if h[1]], title_keys)
+        return doc
+
+    def heading_text(self, doc_id: str, title: str, text: str, position: int) -> str:
+        """The title and the nearest heading above ``position``: what the section is about."""
+        line = ""
+        for m in re.finditer(r"(?m)^#{1,6} .*$", text[:position]):
+            line = m.group(0)
+        return f"{title} {line}"
+
+    def inherited(self, doc_id: str, title: str, text: str, position: int) -> frozenset[str]:
+        """The entity a clause without one speaks of: nearest before it in its paragraph,
+        else the nearest heading's, else the title's. Empty when nothing names one."""
+        doc = self._doc(doc_id, title, text)
+        para_start = max(text.rfind("\n", 0, position) + 1, 0)
+        before = self.mentions(text[para_start:position])
+        if before:
+            return before[-1].keys
+        for pos, keys in reversed(doc.headings):
+            if pos < position:
+                return keys
+        return doc.title_keys
+
+    def sentence_subjects(self, doc_id: str, title: str, text: str, start: int, end: int,
+                          values: list[tuple[int, int]] | None) -> list[frozenset[str]]:
+        """For each value span (offsets in ``text``), the entities it belongs to; with
+        ``values`` None, the entities the whole sentence is about."""
+        sentence = text[start:end]
+        ments = self.mentions(sentence)
+        if values is None:
+            if ments:
+                return [frozenset(k for m in ments for k in m.keys)]
+            return [self.inherited(doc_id, title, text, start)]
+        out = []
+        for value_start, value_end in values:
+            # The clause of a value: from the previous figure (outside names) to the value.
+            figures = [start + f.end() for f in _FIGURE.finditer(sentence)
+                       if start + f.end() <= value_start and not any(m.start <= f.start() < m.end for m in ments)]
+            clause_start = max(figures) if figures else start
+            own = [m for m in ments if start + m.start >= clause_start and start + m.end <= value_start]
+            out.append(own[-1].keys if own else self.inherited(doc_id, title, text, value_start))
+        return out
+
+
+def _finditer(text: str, term: str) -> list[tuple[int, int]]:
+    if _CJK.search(term):
+        out, i = [], text.find(term)
+        while i >= 0:
+            out.append((i, i + len(term)))
+            i = text.find(term, i + 1)
+        return out
+    words = [re.escape(w) for w in term.split()]
+    plural = r"(?:s|es)?" if term[-1:].islower() else ""  # "shares", "employees"
+    pattern = r"(?<![A-Za-z0-9])" + r"\s+".join(words) + plural + r"(?![A-Za-z0-9])"
+    return [(m.start(), m.end()) for m in re.finditer(pattern, text, re.IGNORECASE)]
+
+
+def load_scopes(path: Path | None = None) -> dict[str, list[tuple[str, ...]]]:
+    return _load_scopes(str(path or Path(__file__).with_name("scopes.csv")))
+
+
+@lru_cache(maxsize=4)
+def _load_scopes(path: str) -> dict[str, list[tuple[str, ...]]]:
+    scopes: dict[str, list[tuple[str, ...]]] = {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or ":" not in line:
+            continue
+        kind, _, terms = line.partition(":")
+        group = tuple(t.strip() for t in terms.split(",") if t.strip())
+        if group:
+            scopes.setdefault(kind.strip(), []).append(group)
+    return scopes
+
+
+def contradicts(asked: frozenset[str], stated: frozenset[str]) -> bool:
+    """A stated period or region that is not the one asked about."""
+    return bool(asked and stated and not asked & stated)
+
+
+def bound(question_entities: list[frozenset[str]], subjects: list[frozenset[str]]) -> bool:
+    """Whether any subject set names an entity of the question (any of its names)."""
+    wanted = {k for keys in question_entities for k in keys}
+    return any(wanted & s for s in subjects)
+
+
+
+_MONTHS = re.compile(r"January|February|March|April|May|June|July|August|September|October|November|December", re.IGNORECASE)
+
+
+def value_spans(answer_type: str | None, sentence: str, offset: int, question: str) -> list[tuple[int, int]]:
+    """Figures in ``sentence`` that can answer a question of ``answer_type``, as offsets
+    (``offset`` is the sentence's start); figures the question itself gives are not answers."""
+    if answer_type is None:
+        return []
+    given = set(re.findall(r"\d+(?:\.\d+)?", question))
+    out = []
+    for m in _FIGURE.finditer(sentence):
+        figure = m.group(0)
+        if figure in given:
+            continue
+        before, after = sentence[max(0, m.start() - 4) : m.start()], sentence[m.end() : m.end() + 8]
+        if answer_type == "money":
+            ok = bool(re.search(r"(?:US\$|\$|USD|RMB|CNY|¥|￥)\s*$", before, re.IGNORECASE)) or bool(
+                re.match(r"\s*(?:亿|万|千|百)?\s*(?:元|美元|美金|欧元|人民币)|\s*(?:billion|million|trillion)?\s*(?:dollars?|yuan|USD|RMB|CNY)", after, re.IGNORECASE))
+        elif answer_type == "date":
+            ok = (len(figure) == 4 and figure[:2] in ("19", "20")) or bool(re.match(r"\s*[年月日]", after)) or bool(
+                _MONTHS.search(sentence[max(0, m.start() - 12) : m.end() + 12]))
+        else:
+            ok = True
+        if ok:
+            out.append((offset + m.start(), offset + m.end()))
+    return out
