@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
 
@@ -42,6 +43,16 @@ def answer_correct(answer: str, keyword_groups: Sequence[Sequence[str]]) -> bool
     """Every group has at least one member in the answer (case-insensitive)."""
     low = answer.lower()
     return all(any(k.lower() in low for k in group) for group in keyword_groups)
+
+
+def in_question_language(answer: str, lang: str) -> bool:
+    """The answer reads in the question's language, or introduces its quotes in it
+    ("The documents (in Chinese) say: …")."""
+    from service.qa.language import INTRODUCTIONS, detect_language
+
+    text = re.sub(r"\[\d+\]", "", answer)
+    return detect_language(text) == lang or any(intro.strip() in answer for (asked, _), intro in INTRODUCTIONS.items()
+                                                if asked == lang)
 
 
 def citation_precision(cited: Sequence[str], evidence: Sequence[str]) -> float | None:

@@ -12,7 +12,8 @@ from evals.runner import QuestionResult, as_dict, summarize, summarize_by
 COLUMNS = [
     ("recall@1", "R@1"), ("recall@5", "R@5"), ("recall@10", "R@10"), ("mrr@10", "MRR@10"), ("ndcg@10", "nDCG@10"),
     ("cited_relevant", "cited rel."), ("citation_precision", "cite prec."), ("answer_correct", "correct"),
-    ("refusal_accuracy", "refusal acc."), ("false_refusal_rate", "false ref."), ("latency_p50_ms", "p50 ms"),
+    ("refusal_accuracy", "refusal acc."), ("false_refusal_rate", "false ref."), ("in_language", "in lang."),
+    ("wrong_shown", "wrong shown"), ("latency_p50_ms", "p50 ms"),
     ("latency_p95_ms", "p95 ms"),
 ]
 

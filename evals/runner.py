@@ -8,8 +8,8 @@ from dataclasses import asdict, dataclass, field
 
 from tqdm import tqdm
 
-from evals.metrics import (answer_correct, citation_precision, is_relevant, mean, mrr_at_k, ndcg_at_k, percentile,
-                           recall_at_k)
+from evals.metrics import (answer_correct, citation_precision, in_question_language, is_relevant, mean, mrr_at_k,
+                           ndcg_at_k, percentile, recall_at_k)
 from evals.questions import Question
 from evals.targets import Target
 
@@ -100,6 +100,10 @@ def summarize(results: list[QuestionResult]) -> dict[str, float | int]:
         "answer_correct_answerable": mean([1.0 if r.correct else 0.0 for r in answerable]),
         "refusal_accuracy": mean([0.0 if r.answered else 1.0 for r in unanswerable]),
         "false_refusal_rate": mean([0.0 if r.answered else 1.0 for r in answerable]),
+        # Of the answers shown: in the asker's language (or introduced in it).
+        "in_language": mean([1.0 if in_question_language(r.answer, r.lang) else 0.0 for r in results if r.answered]),
+        # Answers a reader should not have been shown: wrong, or to a question the documents do not answer.
+        "wrong_shown": mean([1.0 if r.answered and (not r.expected_answerable or not r.correct) else 0.0 for r in results]),
         "latency_p50_ms": percentile(latencies, 50),
         "latency_p95_ms": percentile(latencies, 95),
     }

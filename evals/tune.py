@@ -46,7 +46,7 @@ class CachedEmbedder:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--set", type=Path, required=True)
+    parser.add_argument("--set", type=Path, action="append", required=True, help="a tuning set (repeatable)")
     parser.add_argument("--min-cosine", type=float, nargs="+", default=[0.35, 0.40, 0.45])
     parser.add_argument("--max-sentences", type=int, nargs="+", default=[2, 3, 4])
     parser.add_argument("--margin", type=float, nargs="+", default=[0.03, 0.05, 0.08])
@@ -54,14 +54,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sentence-weight", type=float, nargs="+", default=[0.5])
     parser.add_argument("--top", type=int, default=15)
     args = parser.parse_args(argv)
-    if "heldout" in args.set.name:
-        print("refusing to tune on a held-out split", file=sys.stderr)
+    if any("heldout" in p.name or p.name == "related.jsonl" for p in args.set):
+        print("refusing to tune on a held-out or reporting split", file=sys.stderr)
         return 2
 
     settings = Settings()
     index = load_index(settings.index_dir)
     embedder = CachedEmbedder(settings.embedder())
-    questions = load_set(args.set)
+    questions = [q for path in args.set for q in load_set(path)]
     base = settings.pipeline_params()
     rows = []
     grid = itertools.product(args.min_cosine, args.max_sentences, args.margin, args.lexical_weight, args.sentence_weight)

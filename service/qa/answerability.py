@@ -131,9 +131,22 @@ def type_satisfied(answer_type: str | None, sentences: list[str], question: str 
         stripped = sentence
         for figure in sorted(given, key=len, reverse=True):
             stripped = re.sub(rf"(?<![\d.]){re.escape(figure)}(?![\d.])\s*年?", " ", stripped)
+        if answer_type != "date":
+            # A date or an ordinal ("2024年5月", "第七届") is not the quantity asked for.
+            stripped = DATE_OR_ORDINAL.sub(" ", stripped)
         if pattern.search(stripped):
             return True
     return False
+
+
+DATE_OR_ORDINAL = re.compile(
+    r"(?:19|20)\d{2}\s*年?(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?|"
+    r"第\s*[\d一二三四五六七八九十]+\s*[届次期代个季]?|"
+    r"\b\d{1,2}\s+(?:January|February|March|April|May|June|July|August|September|October|November|December)\b|"
+    r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December)(?:\s+\d{1,2},?)?(?:\s+(?:19|20)\d{2})?\b|"
+    r"\b(?:19|20)\d{2}\b|\bQ[1-4]\b|\bH[12]\b",
+    re.IGNORECASE,
+)
 
 
 _SOURCE = re.compile(r"(?:按照?|根据|据|依据|according to|per|citing)\s*([A-Za-z][A-Za-z0-9-]*|[\u4e00-\u9fff]{2,6}?)(?=的|数据|报告|统计|,|，|\s|\?|？|$)", re.IGNORECASE)

@@ -25,11 +25,16 @@ different product, not an unknown spelling.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 from functools import lru_cache
 from pathlib import Path
 
-from service.qa.answerability import Synonyms
+import jieba
+
+from service.qa.answerability import DATE_OR_ORDINAL, Synonyms
+from service.qa.figures import Amount, amounts
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LATIN_RUN = re.compile(r"[A-Z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*(?:\s+(?:[A-Z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*|\d+(?:\.\d+)?)(?![\d.]*\s*(?:%|percent|billion|million)))*")
@@ -51,7 +56,52 @@ _COMMON = {
     "cloud", "clouds", "intelligence", "group", "service", "services", "web", "business", "enterprise", "developer",
     "pro", "plus", "max", "ultra", "mini", "lite", "express", "studio", "text", "image", "chip", "lab", "labs",
     "research", "center", "centre", "team", "edition", "assistant", "suite", "foundation", "app", "apps", "store",
+    # Units and number formats are not what a sentence is about.
+    "ghz", "mhz", "nm", "tb", "gb", "mb", "kb", "fp16", "fp8", "fp32", "bf16", "int8", "eflops", "pflops", "tflops",
+    "tops", "token", "tokens", "k", "m", "b", "bn", "gw", "mw", "kw",
 }
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+_COUNTED_ZH = re.compile(r"多少(?:个|家|款|种|位|项|名|台|次|座|条)?(?P<noun>[\u4e00-\u9fff]{2,4}|[A-Za-z]{2,})")
+_COUNTED_EN = re.compile(r"\bhow many\s+(?P<noun>(?:[A-Za-z-]+\s*){1,4})", re.IGNORECASE)
+_NOT_COUNTED = {"钱", "人民币", "美元", "亿元", "万元", "时间", "年", "倍", "比例"}
+_COUNTED_STOP = {"个", "的", "是", "了", "呢", "亿", "万"}
+
+
+_QUANTITY = r"(?:\d+(?:[.,]\d+)*|[一二两三四五六七八九十百千万亿几多]+)"
+
+
+def _counts(sentence: str, noun: str) -> bool:
+    """A quantity stands next to the noun: "20多种模型", "参数规模超过千亿", "3.8 billion parameters"."""
+    for start, end in _finditer(sentence, noun):
+        near = sentence[max(0, start - 12) : end + 12]
+        if re.search(_QUANTITY, sentence[max(0, start - 12) : start]) or re.search(_QUANTITY, sentence[end : end + 12]) \
+                or (not _CJK.search(noun) and re.search(r"\d", near)):
+            return True
+    return False
+
+
+def counted_nouns(question: str) -> list[str]:
+    """What "how many …" / "多少个…" counts ("models", "应用"): an answer counts the same thing."""
+    out = []
+    m = _COUNTED_ZH.search(question)
+    if m:
+        noun = m.group("noun")
+        if _CJK.match(noun):
+            noun = noun[: next((i for i, ch in enumerate(noun) if ch in _COUNTED_STOP), len(noun))]
+            noun = next((w for w in (jieba.lcut(noun) if len(noun) >= 2 else []) if len(w) >= 2), "")
+        if len(noun) >= 2 and noun not in _NOT_COUNTED and not noun.startswith(("是", "的")):
+            out.append(noun)
+    m = _COUNTED_EN.search(question)
+    if m:
+        words = m.group("noun").split()[:4]
+        noun = next((w for w in words if w.lower().endswith("s") and len(w) > 3), words[0])
+        noun = re.sub(r"ies$", "y", noun) if noun.lower().endswith("ies") else re.sub(r"s$", "", noun)
+        out.append(noun)
+    return out
+
+
+_COORDINATION = re.compile(r"(?:'s|’s|的)?\s*(?:和|与|及|以及|、|跟|同|and|&|,|，|or|vs\.?|versus)\s*(?:from\s+|of\s+|the\s+)?",
+                           re.IGNORECASE)
 _VERSION = re.compile(r"^(?P<family>.*?[A-Za-z])[-\s]?(?:\d+(?:\.\d+)*[A-Za-z]*|[-\s][A-Za-z]+)$")
 
 
@@ -133,6 +183,20 @@ class Vocabulary:
             out.append(Mention(start, end, frozenset({key})))
         return out
 
+    def coordinated(self, text: str) -> list[str]:
+        """Entities the text coordinates ("阿里和微软", "AWS's and Microsoft's", "from AWS and from
+        Alibaba"): a question about each of them, answered side by side."""
+        ments = self.mentions(text)
+        names: list[str] = []
+        for left, right in zip(ments, ments[1:]):
+            between = text[left.end : right.start]
+            if _COORDINATION.fullmatch(between) and not left.keys & right.keys:
+                for m in (left, right):
+                    name = text[m.start : m.end]
+                    if name not in names:
+                        names.append(name)
+        return names if len(names) >= 2 else []
+
     def entity_keys(self, text: str) -> list[frozenset[str]]:
         return [m.keys for m in self.mentions(text)]
 
@@ -145,6 +209,13 @@ class Vocabulary:
         return bool(m) and len(m.group("family")) >= 3 and _squash(m.group("family")) in corpus_squashed
 
     # -- scope ------------------------------------------------------------------------------
+    def implied_answer_type(self, question: str) -> str | None:
+        """"What is Zhipu AI's valuation?" asks for a sum of money although it never says "how much"."""
+        if re.search(r"^\s*(?:why|how(?!\s+much))\b|为什么|为何|如何|怎么|怎样", question, re.IGNORECASE):
+            return None
+        amounts = {_squash(t) for group in self.scopes.get("amounts", []) for t in group}
+        return "money" if self.scope(question).metric & amounts else None
+
     def scope(self, text: str) -> Scope:
         # "中国移动" names a company, not a region.
         for m in reversed(self.mentions(text)):
@@ -204,9 +275,9 @@ class Vocabulary:
         sentence = text[start:end]
         ments = self.mentions(sentence)
         if values is None:
-            if ments:
-                return [frozenset(k for m in ments for k in m.keys)]
-            return [self.inherited(doc_id, title, text, start)]
+            # A sentence is about what it names and what its paragraph or section is about
+            # ("倚天710：…基于Armv9架构" in Alibaba's list of chips is Alibaba's).
+            return [frozenset(k for m in ments for k in m.keys) | self.inherited(doc_id, title, text, start)]
         out = []
         for value_start, value_end in values:
             # The clause of a value: from the previous figure (outside names) to the value.
@@ -254,6 +325,12 @@ def contradicts(asked: frozenset[str], stated: frozenset[str]) -> bool:
     return bool(asked and stated and not asked & stated)
 
 
+def names_metric(asked: frozenset[str], stated: frozenset[str]) -> bool:
+    """Whether the stated metrics include the one asked for, or a more specific one
+    (营业利润 answers a question about 利润)."""
+    return any(a in s for a in asked for s in stated)
+
+
 def bound(question_entities: list[frozenset[str]], subjects: list[frozenset[str]]) -> bool:
     """Whether any subject set names an entity of the question (any of its names)."""
     wanted = {k for keys in question_entities for k in keys}
@@ -270,10 +347,11 @@ def value_spans(answer_type: str | None, sentence: str, offset: int, question: s
     if answer_type is None:
         return []
     given = set(re.findall(r"\d+(?:\.\d+)?", question))
+    dates = [] if answer_type == "date" else [(d.start(), d.end()) for d in DATE_OR_ORDINAL.finditer(sentence)]
     out = []
     for m in _FIGURE.finditer(sentence):
         figure = m.group(0)
-        if figure in given:
+        if figure in given or any(s <= m.start() < e for s, e in dates):
             continue
         before, after = sentence[max(0, m.start() - 4) : m.start()], sentence[m.end() : m.end() + 8]
         if answer_type == "money":
@@ -287,3 +365,79 @@ def value_spans(answer_type: str | None, sentence: str, offset: int, question: s
         if ok:
             out.append((offset + m.start(), offset + m.end()))
     return out
+
+
+class _Document(Protocol):
+    title: str
+    text: str
+
+
+class QuestionBinding:
+    """One question's binding: called with a sentence (doc_id, start, end, context), it says
+    whether the sentence is about what the question asks: its entity, period, region, year
+    and metric."""
+
+    def __init__(self, vocabulary: Vocabulary, documents: Mapping[str, _Document], question: str,
+                 answer_type: str | None, sources: Sequence[str] = ()) -> None:
+        self.vocabulary, self.documents, self.question, self.answer_type = vocabulary, documents, question, answer_type
+        lowered = {s.lower() for s in sources}
+        # "按Gartner的数据" names where a figure comes from, not whose figure it is.
+        self.wanted = [keys for keys in vocabulary.entity_keys(question) if not any(k in lowered for k in keys)]
+        self.asked = vocabulary.scope(question)
+        self.years = set(_YEAR.findall(question))
+        self.counted = counted_nouns(question) if answer_type == "number" else []
+
+    def for_side(self, name: str) -> "QuestionBinding":
+        """The same binding, for one side of a comparison: bound to that side's entity only."""
+        side = QuestionBinding(self.vocabulary, self.documents, self.question, self.answer_type)
+        side.wanted = self.vocabulary.entity_keys(name) or self.wanted
+        return side
+
+    def section(self, doc_id: str, start: int) -> str:
+        doc = self.documents[doc_id]
+        return self.vocabulary.heading_text(doc_id, doc.title, doc.text, start)
+
+    def __call__(self, doc_id: str, start: int, end: int, context: str) -> bool:
+        doc = self.documents[doc_id]
+        sentence = doc.text[start:end]
+        stated = self.vocabulary.scope(sentence)
+        if contradicts(self.asked.period, stated.period) or contradicts(self.asked.region, stated.region):
+            return False
+        if self.asked.metric and not names_metric(self.asked.metric, self.vocabulary.scope(context).metric):
+            return False
+        values = value_spans(self.answer_type, sentence, start, self.question) or None
+        if self.years and self.answer_type and not self._stated_for_year(doc_id, start, sentence, context, values):
+            return False
+        if self.counted and not any(_counts(sentence, noun) for noun in self.counted):
+            return False  # "多少个应用": a count of something else ("三款开发工具") is not the answer
+        if not self.wanted:
+            return True
+        subjects = self.vocabulary.sentence_subjects(doc_id, doc.title, doc.text, start, end, values)
+        if not any(subjects):  # nothing names what the sentence is about: the mention checks decide
+            return True
+        return bound(self.wanted, subjects)
+
+    def _stated_for_year(self, doc_id: str, start: int, sentence: str, context: str,
+                         values: list[tuple[int, int]] | None) -> bool:
+        """A figure asked for a year must be stated for that year: the last year named before
+        it in its sentence, or, when the sentence names none before it, the text just before
+        the sentence or its section ("2022年全球…451EFlops" is not 2023's, even in a sentence
+        that cites 2023 data)."""
+        fallback = any(y in context or y in self.section(doc_id, start) for y in self.years)
+        if not values:
+            return fallback
+        for value_start, _ in values:
+            before = _YEAR.findall(sentence[: value_start - start])
+            if (before[-1] in self.years) if before else fallback:
+                return True
+        return False
+
+    def bound_amounts(self, doc_id: str, start: int, end: int) -> list[Amount]:
+        """The sums of money in a sentence that belong to an entity the question asks about."""
+        doc = self.documents[doc_id]
+        found = amounts(doc.text[start:end])
+        if not found or not self.wanted:
+            return found
+        spans = [(start + a.start, start + a.end) for a in found]
+        subjects = self.vocabulary.sentence_subjects(doc_id, doc.title, doc.text, start, end, spans)
+        return [a for a, subject in zip(found, subjects) if bound(self.wanted, [subject])]

@@ -20,6 +20,19 @@ REFUSALS = {
     "en": "Sorry, the documents do not answer this question.",
 }
 
+SIDE_REFUSALS = {
+    "zh": "抱歉，文档中没有关于{sides}的相关内容，无法回答这个问题。",
+    "en": "Sorry, the documents do not say this about {sides}, so they do not answer this question.",
+}
+
+
+def refusal(language: str, missing_sides: list[str] | None = None) -> str:
+    """The refusal, naming the side of a comparison the documents leave out when one is."""
+    if missing_sides:
+        joiner = "、" if language == "zh" else " and "
+        return SIDE_REFUSALS[language].format(sides=joiner.join(missing_sides))
+    return REFUSALS[language]
+
 
 # Said before the first quote that is not in the asker's language, so the answer never
 # reads as mixed: (question language, quote language) -> introduction.

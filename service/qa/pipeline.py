@@ -6,22 +6,22 @@ import time
 
 import numpy as np
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from index.embedder import Embedder
 from index.store import IndexData
-from service.qa.quoting import AnswerParams, Quote, answer_pieces, order_for_reading, select_quotes
+from service.qa.quoting import (AnswerParams, Quote, answer_pieces, asks_for_list, continue_lists, order_for_reading,
+                                select_quotes)
 from service.qa.answerability import (Synonyms, expected_answer_type, key_terms, missing_terms, source_names,
                                       type_satisfied, unbound_terms)
-from service.qa.binding import Vocabulary, bound, contradicts, load_scopes, value_spans
+from service.qa.binding import QuestionBinding, Vocabulary, load_scopes
+from service.qa.conflicts import NOTES, conflicting
 from service.qa.comparison import comparison_entities, mentions_any, names_of, side_question
 from service.qa.followup import resolve_question
-from service.qa.language import REFUSALS, detect_language, introduce
+from service.qa.language import detect_language, introduce, refusal
 from service.qa.translation import SentenceTable
 from service.qa.retrieval import Candidate, RetrievalParams, complete_sentence_scores, retrieve
 from service.schemas import MAX_QUESTION_CHARS, AskResponse, Citation, Passage, SearchResponse
-
-Admissible = Callable[[str, int, int, str], bool]
 
 REFUSAL_CONTEXT = 3  # nearest passages shown with a refusal, for the reader to check
 SIDE_PASSAGES = 3  # passages searched for each side of a comparison
@@ -99,7 +99,7 @@ class QAPipeline:
         resolved = resolve_question(question, history)[:MAX_QUESTION_CHARS]
         synonyms = self._synonyms(data)
         terms = key_terms(resolved, synonyms)
-        sides = comparison_entities(resolved, terms, synonyms)
+        sides = comparison_entities(resolved, terms, synonyms) or self._vocabulary(data).coordinated(resolved)
         side_queries = [side_question(resolved, e, [o for o in sides if o != e], synonyms) for e in sides]
         # The question and every side of a comparison in one forward pass.
         vectors = self.embedder.embed_queries([resolved, *side_queries])
@@ -110,17 +110,21 @@ class QAPipeline:
         def uncovered(contexts: list[str]) -> list[str]:
             return missing_terms(terms, contexts, synonyms, data.squashed_text)
 
-        answer_type = expected_answer_type(resolved)
+        answer_type = expected_answer_type(resolved) or self._vocabulary(data).implied_answer_type(resolved)
+        asked = detect_language(question)
         admissible = self._binding(data, resolved, answer_type)
 
         def can_cover(quote: Quote) -> bool:
             # A sentence only completes the answer if it could answer on its own.
-            return quote.cosine >= self.params.min_sentence_cosine and type_satisfied(answer_type, [quote.text], resolved)
+            return self._close_enough(quote.text, quote.cosine, asked) and type_satisfied(answer_type, [quote.text], resolved)
 
         seeds: list[tuple[str, int]] = []
+        unanswered_sides: list[str] = []
         for entity, query, vector in zip(sides, side_queries, vectors[1:]):
-            side = self._side(data, resolved, entity, query, vector, synonyms, answer_type, admissible)
-            if side is not None:
+            side = self._side(data, resolved, entity, query, vector, synonyms, answer_type, admissible.for_side(entity))
+            if side is None:
+                unanswered_sides.append(entity)
+            else:
                 candidate, start = side
                 if all(h.index != candidate.index for h in hits):
                     hits = hits[: top_k - 1 - len(seeds)] + [candidate] + hits[top_k - 1 - len(seeds):][: len(seeds)]
@@ -138,29 +142,50 @@ class QAPipeline:
                                     answer_type, resolved, synonyms, data.squashed_text)
         typed = type_satisfied(answer_type, [q.text for q in draft.quotes], resolved)
         best_cosine = draft.best.cosine if draft.best else 0.0
-        answerable = bool(draft.quotes) and best_cosine >= self.params.min_sentence_cosine and not missing and typed
+        close = any(self._close_enough(q.text, q.cosine, asked) for q in draft.quotes)
+        # A question about two sides is answered only when both are.
+        answerable = bool(draft.quotes) and close and not missing and typed and not unanswered_sides
         assessment = Assessment(best_cosine, hits[0].score if hits else 0.0, missing, answer_type, typed, answerable)
 
         if answerable:
-            hits, quotes = self._in_asked_language(data, hits, draft.quotes, detect_language(question),
+            quotes = draft.quotes
+            if asks_for_list(resolved):
+                hits, quotes = continue_lists(data, hits, draft.quotes)
+            if answer_type == "money":
+                pairs = conflicting(draft.quotes, draft.pool, lambda q: admissible.bound_amounts(q.doc_id, q.span.start, q.span.end),
+                                    can_cover)
+                disputed = {id(other) for _, other in pairs}
+                quotes = [replace(q, disputed=True) if id(q) in disputed else q for q in quotes]
+                quotes += [replace(other, disputed=True) for _, other in pairs if all(other is not q for q in draft.quotes)]
+            hits, quotes = self._in_asked_language(data, hits, quotes, asked,
                                                    lambda q: admissible(q.doc_id, q.span.start, q.span.end, q.context))
             quotes = order_for_reading(quotes, hits, data)
             numbers: dict[int, int] = {}
             for quote in quotes:
                 numbers.setdefault(quote.candidate_rank, len(numbers) + 1)
-            pieces = introduce(answer_pieces(quotes, numbers), [detect_language(q.text) for q in quotes],
-                               detect_language(question))
+            pieces = answer_pieces(quotes, numbers)
+            languages = [detect_language(q.text) for q in quotes]
+            # The note goes before the second of two disagreeing figures, whichever reads first.
+            for i in sorted({max(i, 1) for i, q in enumerate(quotes) if q.disputed and len(quotes) > 1}, reverse=True):
+                pieces.insert(i, NOTES[asked])
+                languages.insert(i, asked)
+            pieces = introduce(pieces, languages, asked)
             citations = [
                 Citation(n=n, highlights=[q.span for q in quotes if q.candidate_rank == rank], **_passage(data, hits[rank]).model_dump())
                 for rank, n in numbers.items()
             ]
         else:
-            pieces = [REFUSALS[detect_language(question)]]
+            pieces = [refusal(asked, unanswered_sides if len(unanswered_sides) < len(sides) else [])]
             citations = [Citation(n=i + 1, **_passage(data, hit).model_dump()) for i, hit in enumerate(hits[:REFUSAL_CONTEXT])]
         return _Answer(
             answerable=answerable, citations=citations, pieces=pieces, assessment=assessment,
             resolved=resolved if resolved != question.strip() else None, started=t0, retrieved=t_retrieved,
         )
+
+    def _close_enough(self, sentence: str, cosine: float, asked: str) -> bool:
+        # One threshold for both languages: a separate cross-lingual one changed nothing on the
+        # tuning sets (evals/REPORT.md), binding is what refuses near misses.
+        return cosine >= self.params.min_sentence_cosine
 
     def _in_asked_language(self, data: IndexData, hits: list[Candidate], quotes: list[Quote], asked: str,
                            admissible: Callable[[Quote], bool]) -> tuple[list[Candidate], list[Quote]]:
@@ -180,8 +205,12 @@ class QAPipeline:
                     rank = len(hits) - 1
                 chunk = data.chunks[found.chunk_position].chunk
                 context = data.documents[found.doc_id].text[max(chunk.start, found.span.start - self.params.answer.context_chars) : found.span.end]
-                swapped = Quote(rank, found.doc_id, found.span, found.text, quote.score, quote.cosine, context)
-                if admissible(swapped) and not any(q.doc_id == swapped.doc_id and q.span == swapped.span for q in out):
+                swapped = Quote(rank, found.doc_id, found.span, found.text, quote.score, quote.cosine, context, quote.disputed)
+                twin = next((q for q in out if q.doc_id == swapped.doc_id and q.span == swapped.span), None)
+                if twin is not None:  # its translation is quoted already
+                    twin.disputed = twin.disputed or quote.disputed
+                    continue
+                if admissible(swapped):
                     out.append(swapped)
                     continue
             if not any(q.doc_id == quote.doc_id and q.span == quote.span for q in out):
@@ -192,34 +221,12 @@ class QAPipeline:
         doc = data.documents[quote.doc_id]
         return self._vocabulary(data).heading_text(quote.doc_id, doc.title, doc.text, quote.span.start)
 
-    def _binding(self, data: IndexData, question: str, answer_type: str | None) -> "Admissible":
-        """Whether a sentence (doc_id, start, end, context) is about what the question asks:
-        its entity, period, region and metric (see ``service.qa.binding``)."""
-        vocabulary = self._vocabulary(data)
-        sources = {s.lower() for s in source_names(question)}
-        wanted = [keys for keys in vocabulary.entity_keys(question) if not any(k in sources for k in keys)]
-        asked = vocabulary.scope(question)
-
-        def admissible(doc_id: str, start: int, end: int, context: str) -> bool:
-            doc = data.documents[doc_id]
-            sentence = doc.text[start:end]
-            stated = vocabulary.scope(sentence)
-            if contradicts(asked.period, stated.period) or contradicts(asked.region, stated.region):
-                return False
-            if asked.metric and not asked.metric & vocabulary.scope(context).metric:
-                return False
-            if not wanted:
-                return True
-            values = value_spans(answer_type, sentence, start, question) or None
-            subjects = vocabulary.sentence_subjects(doc_id, doc.title, doc.text, start, end, values)
-            if not any(subjects):  # nothing names what the sentence is about: the mention checks decide
-                return True
-            return bound(wanted, subjects)
-
-        return admissible
+    def _binding(self, data: IndexData, question: str, answer_type: str | None) -> QuestionBinding:
+        return QuestionBinding(self._vocabulary(data), data.documents, question, answer_type,
+                               source_names(question))
 
     def _side(self, data: IndexData, question: str, entity: str, query: str, vector: np.ndarray, synonyms: Synonyms,
-              answer_type: str | None, admissible: "Admissible") -> tuple[Candidate, int] | None:
+              answer_type: str | None, admissible: QuestionBinding) -> tuple[Candidate, int] | None:
         """The best sentence about one side of a comparison: (its passage, its start)."""
         names = names_of(entity, synonyms)
         best: tuple[float, Candidate, int] | None = None
@@ -230,7 +237,7 @@ class QAPipeline:
             for span, cosine in zip(chunk.sentences, candidate.sentence_scores):
                 sentence = text[span.start : span.end]
                 context = text[max(chunk.start, span.start - window) : span.end]
-                if (cosine >= self.params.min_sentence_cosine and mentions_any(context, names)
+                if (self._close_enough(sentence, cosine, detect_language(question)) and mentions_any(context, names)
                         and admissible(chunk.doc_id, span.start, span.end, context) and type_satisfied(answer_type, [sentence], question) and (best is None or cosine > best[0])):
                     best = (float(cosine), candidate, span.start)
         return (best[1], best[2]) if best else None

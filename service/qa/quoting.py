@@ -8,6 +8,7 @@ so answering costs no model call beyond the query embedding done for retrieval.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -43,11 +44,13 @@ class Quote:
     score: float
     cosine: float
     context: str  # the sentence with the text just before it in its passage
+    disputed: bool = False  # gives another figure than a quote from another document
 
 
 @dataclass
 class Draft:
     quotes: list[Quote] = field(default_factory=list)
+    pool: list[Quote] = field(default_factory=list)  # every admissible sentence, best first
 
     @property
     def best(self) -> Quote | None:
@@ -116,7 +119,7 @@ def select_quotes(data: IndexData, question: str, hits: list[Candidate], params:
             break
         if quote not in chosen and not any(_near_duplicate(quote.text, q.text) for q in chosen):
             chosen.append(quote)
-    return Draft(chosen)
+    return Draft(chosen, pool)
 
 
 def _bigrams(text: str) -> set[str]:
@@ -175,3 +178,69 @@ def order_for_reading(quotes: list[Quote], hits: list[Candidate], data: IndexDat
     for hit in hits:
         doc_rank.setdefault(data.chunks[hit.index].chunk.doc_id, len(doc_rank))
     return sorted(quotes, key=lambda q: (doc_rank[data.chunks[hits[q.candidate_rank].index].chunk.doc_id], q.span.start))
+
+
+_LIST_ZH = re.compile(r"哪些|哪几|哪[两二三四五六七八九十]|几[个家种款项类大]|分别是|都有什么|有什么.{0,4}(?:模型|产品|芯片|服务|挑战)")
+_LIST_EN = re.compile(r"\b(?:two|three|four|five|six|several|which|what)\s+(?:\w+\s+){0,3}?(?:models|products|chips|companies|"
+                      r"services|tools|challenges|vendors|sizes|versions|series|features|layers|apps|applications|brands)\b|"
+                      r"\b(?:list|name)\s+(?:the|all)\b|\bwhat\s+are\s+the\s+(?:two|three|four|five)\b", re.IGNORECASE)
+_OPENS = re.compile(r"[；;：:]\s*[”’\"'」』）)]*\s*$")
+_FIRST = re.compile(r"[一1]是|其一|首先|第一|\bfirst(?:ly)?\b|[:：]\s*$", re.IGNORECASE)
+_ENUMERATOR = re.compile(r"^\s*(?:[-*•]\s*)?(?:[二三四五六七八九十]是|其[二三次]|其次|第[二三四五]|再次|最后|second(?:ly)?|third(?:ly)?|"
+                         r"fourth|finally|and\s+(?:second|third)|\(?[2-9][.)、])", re.IGNORECASE)
+
+
+def asks_for_list(question: str) -> bool:
+    """"哪两个挑战", "which models", "name the three …": the answer is several items."""
+    return bool(_LIST_ZH.search(question) or _LIST_EN.search(question))
+
+
+def continue_lists(data: IndexData, hits: list[Candidate], quotes: list[Quote],
+                   max_extra: int = 4) -> tuple[list[Candidate], list[Quote]]:
+    """Each quote followed by the rest of the enumeration it starts or belongs to.
+
+    A sentence ending in a semicolon or colon continues in the next one; "二是…"/"second, …"
+    continues the list; and a list often opens a sentence or two after the one that
+    announces it ("…更新了Bedrock平台。…其中有三个重要发布:一是…"). A continuation in a
+    passage that was not retrieved joins the cited passages, so every quote stays cited.
+    """
+    hits, out = list(hits), []
+    keys = {(q.doc_id, q.span.start) for q in quotes}
+    for quote in quotes:
+        out.append(quote)
+        doc = data.documents[quote.doc_id]
+        starts = [sp.start for sp in doc.sentences]
+        following = [sp for sp in doc.sentences[bisect_right(starts, quote.span.start):] if sp.start >= quote.span.end]
+        pending: list[Span] = []
+        previous, last_end, started, added = quote.text, quote.span.end, False, 0
+        for i, span in enumerate(following[: max_extra + 2]):
+            if "\n\n" in doc.text[last_end : span.start]:
+                break  # the paragraph ended
+            sentence = doc.text[span.start : span.end]
+            pending.append(span)
+            if _OPENS.search(previous) or _ENUMERATOR.match(sentence) or (not started and i < 2 and _FIRST.search(sentence)):
+                for held in pending:
+                    if (quote.doc_id, held.start) in keys or added >= max_extra:
+                        continue
+                    keys.add((quote.doc_id, held.start))
+                    text = doc.text[held.start : held.end]
+                    out.append(Quote(_cited_rank(data, hits, quote.doc_id, held), quote.doc_id, held, text, quote.score,
+                                     quote.cosine, text))
+                    added += 1
+                pending, started = [], True
+            elif started or len(pending) > 1:
+                break
+            previous, last_end = sentence, span.end
+    return hits, out
+
+
+def _cited_rank(data: IndexData, hits: list[Candidate], doc_id: str, span: Span) -> int:
+    """The rank of a retrieved passage holding ``span``, adding the passage that holds it if none does."""
+    for rank, hit in enumerate(hits):
+        chunk = data.chunks[hit.index].chunk
+        if chunk.doc_id == doc_id and chunk.start <= span.start and span.end <= chunk.end:
+            return rank
+    position = next(i for i, r in enumerate(data.chunks)
+                    if r.chunk.doc_id == doc_id and r.chunk.start <= span.start and span.end <= r.chunk.end)
+    hits.append(Candidate(position, 0.0, 0.0, 0.0, None, 0.0))
+    return len(hits) - 1

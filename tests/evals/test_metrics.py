@@ -50,3 +50,12 @@ def test_citation_precision_and_percentile():
     assert citation_precision([], ["x"]) is None
     assert percentile([1, 2, 3, 4], 50) == 2.5
     assert percentile([10], 95) == 10
+
+
+def test_answer_language_counts_introduced_quotes():
+    from evals.metrics import in_question_language
+
+    assert in_question_language("阿里云走开放生态路线 [1]。", "zh")
+    assert not in_question_language("Alibaba Cloud takes the open-ecosystem route [1].", "zh")
+    assert in_question_language("The documents (in Chinese) say: 2023年资本开支为988亿元 [1]。", "en")
+    assert not in_question_language("2023年资本开支为988亿元 [1]。", "en")
