@@ -417,6 +417,13 @@ class QuestionBinding:
             return True
         return bound(self.wanted, subjects)
 
+    def names(self, doc_id: str, start: int, end: int) -> bool:
+        """Whether the sentence is known to be about an asked entity, from its own words or the
+        paragraph, heading or title it inherits them from."""
+        doc = self.documents[doc_id]
+        values = value_spans(self.answer_type, doc.text[start:end], start, self.question) or None
+        return bound(self.wanted, self.vocabulary.sentence_subjects(doc_id, doc.title, doc.text, start, end, values))
+
     def _stated_for_year(self, doc_id: str, start: int, sentence: str, context: str,
                          values: list[tuple[int, int]] | None) -> bool:
         """A figure asked for a year must be stated for that year: the last year named before

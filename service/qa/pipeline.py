@@ -133,11 +133,11 @@ class QAPipeline:
         draft = select_quotes(data, resolved, hits, self.params.answer, covers=uncovered, can_cover=can_cover, seeds=seeds,
                               admissible=lambda q: admissible(q.doc_id, q.span.start, q.span.end, q.context),
                               answers=can_cover if answer_type else None)
-        missing = uncovered([q.context for q in draft.quotes])
+        # A sentence in a section about X is about X even when it does not say so.
+        missing = uncovered([self._section(data, q) + " " + q.context for q in draft.quotes])
         vocabulary = self._vocabulary(data)
         missing += [t for t in terms if t not in missing and vocabulary.sibling_unknown(t, data.squashed_text)]
         if not missing:
-            # A figure in a section about X is X's even when the sentence does not say so.
             missing = unbound_terms(terms, [(self._section(data, q) + " " + q.context, q.text) for q in draft.quotes],
                                     answer_type, resolved, synonyms, data.squashed_text)
         typed = type_satisfied(answer_type, [q.text for q in draft.quotes], resolved)
@@ -237,7 +237,8 @@ class QAPipeline:
             for span, cosine in zip(chunk.sentences, candidate.sentence_scores):
                 sentence = text[span.start : span.end]
                 context = text[max(chunk.start, span.start - window) : span.end]
-                if (self._close_enough(sentence, cosine, detect_language(question)) and mentions_any(context, names)
+                if (self._close_enough(sentence, cosine, detect_language(question))
+                        and (mentions_any(context, names) or admissible.names(chunk.doc_id, span.start, span.end))
                         and admissible(chunk.doc_id, span.start, span.end, context) and type_satisfied(answer_type, [sentence], question) and (best is None or cosine > best[0])):
                     best = (float(cosine), candidate, span.start)
         return (best[1], best[2]) if best else None

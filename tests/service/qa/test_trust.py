@@ -79,3 +79,37 @@ def test_english_question_over_a_chinese_only_document_is_introduced_in_english(
     assert reply["answer"].startswith("The documents (in Chinese) say: ")
     assert "988亿元" in reply["answer"]
     assert any(c["doc_id"] == "profile-telecom-clouds" for c in reply["citations"])
+
+
+def test_two_document_question_quotes_both_documents(server):
+    reply = ask(server, "阿里和微软的自研Arm服务器CPU分别叫什么、各有多少核？")
+    assert reply["answerable"], reply["answer"]
+    assert {"profile-alibaba-cloud", "profile-azure"} <= {c["doc_id"] for c in reply["citations"]}
+    assert "倚天710" in reply["answer"] and "Cobalt 100" in reply["answer"]
+    # The English quote in a Chinese answer is introduced in Chinese.
+    assert "文档（英文）原文如下：" in reply["answer"]
+
+
+def test_comparison_with_a_missing_side_is_refused_naming_that_side(server):
+    # China Mobile's 2024 capex plan is stated; China Unicom's is not.
+    reply = ask(server, "中国联通和中国移动2024年计划资本开支分别是多少？")
+    assert not reply["answerable"]
+    assert "中国联通" in reply["answer"] and "中国移动" not in reply["answer"]
+
+
+def test_list_question_quotes_every_item(server):
+    reply = ask(server, "中国云厂商的生成式AI布局面临哪两个挑战？")
+    assert reply["answerable"], reply["answer"]
+    assert "一是" in reply["answer"] and "第二" in reply["answer"]
+    # The continuation is cited: every marker has a citation whose passage holds its sentence.
+    texts = {c["n"]: c["text"] for c in reply["citations"]}
+    for sentence, n in re.findall(r"([^。]+?) \[(\d+)\]", reply["answer"]):
+        assert sentence.strip().replace("文档（英文）原文如下：", "") in texts[int(n)]
+
+
+def test_conflicting_figures_are_both_shown_with_a_note(server):
+    reply = ask(server, "How much did Google invest in Anthropic?")
+    assert reply["answerable"], reply["answer"]
+    assert "US$2 billion" in reply["answer"] and "US$2.3 billion" in reply["answer"]
+    assert "The sources differ: " in reply["answer"]
+    assert len({c["doc_id"] for c in reply["citations"]}) >= 2
