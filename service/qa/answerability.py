@@ -52,6 +52,10 @@ _EN_QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "how", "why", "wh
                       "a", "an", "compare", "list", "name", "tell", "explain", "describe", "i", "and", "or", "if", "between"}
 
 
+_MONTHS_ONLY = re.compile(r"(?:(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+                          r"\.?\s*|\d+\s*)+", re.IGNORECASE)
+
+
 def _squash(text: str) -> str:
     return "".join(text.split()).lower()
 
@@ -168,6 +172,8 @@ def key_terms(question: str, synonyms: Synonyms) -> list[str]:
             word = rest
         if not word or word.lower() in _EN_QUESTION_WORDS or len(word) < 2:
             continue
+        if _MONTHS_ONLY.fullmatch(word):
+            continue  # "May 2024": a date, checked by its figures in whatever language states it
         cjk_question = bool(_CJK.search(question))
         # In English questions only capitalised names count; common words are not entities.
         if cjk_question or word[0].isupper() and (m.start() > 0 or word.isupper()):

@@ -141,6 +141,7 @@ class Vocabulary:
     scopes: dict[str, list[tuple[str, ...]]]
     _entity_names: list[tuple[str, str]] = field(default_factory=list)  # (name, group key)
     _docs: dict[tuple[str, int], _Doc] = field(default_factory=dict)
+    _group_keys: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         # Names that are not entities: scope terms and synonym groups of common words ("China", "Chinese").
@@ -150,6 +151,7 @@ class Vocabulary:
             if has_name and not any(_squash(t) in self._not_entities for t in group):
                 key = _squash(group[0])
                 self._entity_names += [(name, key) for name in group]
+                self._group_keys.add(key)
             else:
                 self._not_entities |= {_squash(t) for t in group}
         self._entity_names.sort(key=lambda nk: -len(nk[0]))
@@ -255,12 +257,18 @@ class Vocabulary:
             line = m.group(0)
         return f"{title} {line}"
 
-    def inherited(self, doc_id: str, title: str, text: str, position: int) -> frozenset[str]:
+    def _subject_like(self, mention: Mention, relevant: frozenset[str]) -> bool:
+        """A known entity (a synonym group), or a name the question uses. Other capitalised
+        names ("Armv9", "Cobalt 100") are things an entity has, not who has them."""
+        return bool(mention.keys & self._group_keys or mention.keys & relevant)
+
+    def inherited(self, doc_id: str, title: str, text: str, position: int,
+                  relevant: frozenset[str] = frozenset()) -> frozenset[str]:
         """The entity a clause without one speaks of: nearest before it in its paragraph,
         else the nearest heading's, else the title's. Empty when nothing names one."""
         doc = self._doc(doc_id, title, text)
         para_start = max(text.rfind("\n", 0, position) + 1, 0)
-        before = self.mentions(text[para_start:position])
+        before = [m for m in self.mentions(text[para_start:position]) if self._subject_like(m, relevant)]
         if before:
             return before[-1].keys
         for pos, keys in reversed(doc.headings):
@@ -269,7 +277,8 @@ class Vocabulary:
         return doc.title_keys
 
     def sentence_subjects(self, doc_id: str, title: str, text: str, start: int, end: int,
-                          values: list[tuple[int, int]] | None) -> list[frozenset[str]]:
+                          values: list[tuple[int, int]] | None,
+                          relevant: frozenset[str] = frozenset()) -> list[frozenset[str]]:
         """For each value span (offsets in ``text``), the entities it belongs to; with
         ``values`` None, the entities the whole sentence is about."""
         sentence = text[start:end]
@@ -277,15 +286,16 @@ class Vocabulary:
         if values is None:
             # A sentence is about what it names and what its paragraph or section is about
             # ("倚天710：…基于Armv9架构" in Alibaba's list of chips is Alibaba's).
-            return [frozenset(k for m in ments for k in m.keys) | self.inherited(doc_id, title, text, start)]
+            return [frozenset(k for m in ments for k in m.keys) | self.inherited(doc_id, title, text, start, relevant)]
         out = []
         for value_start, value_end in values:
             # The clause of a value: from the previous figure (outside names) to the value.
             figures = [start + f.end() for f in _FIGURE.finditer(sentence)
                        if start + f.end() <= value_start and not any(m.start <= f.start() < m.end for m in ments)]
             clause_start = max(figures) if figures else start
-            own = [m for m in ments if start + m.start >= clause_start and start + m.end <= value_start]
-            out.append(own[-1].keys if own else self.inherited(doc_id, title, text, value_start))
+            own = [m for m in ments if start + m.start >= clause_start and start + m.end <= value_start
+                   and self._subject_like(m, relevant)]
+            out.append(own[-1].keys if own else self.inherited(doc_id, title, text, value_start, relevant))
         return out
 
 
@@ -387,6 +397,10 @@ class QuestionBinding:
         self.years = set(_YEAR.findall(question))
         self.counted = counted_nouns(question) if answer_type == "number" else []
 
+    @property
+    def _relevant(self) -> frozenset[str]:
+        return frozenset(k for keys in self.wanted for k in keys)
+
     def for_side(self, name: str) -> "QuestionBinding":
         """The same binding, for one side of a comparison: bound to that side's entity only."""
         side = QuestionBinding(self.vocabulary, self.documents, self.question, self.answer_type)
@@ -412,7 +426,7 @@ class QuestionBinding:
             return False  # "多少个应用": a count of something else ("三款开发工具") is not the answer
         if not self.wanted:
             return True
-        subjects = self.vocabulary.sentence_subjects(doc_id, doc.title, doc.text, start, end, values)
+        subjects = self.vocabulary.sentence_subjects(doc_id, doc.title, doc.text, start, end, values, self._relevant)
         if not any(subjects):  # nothing names what the sentence is about: the mention checks decide
             return True
         return bound(self.wanted, subjects)
@@ -422,7 +436,8 @@ class QuestionBinding:
         paragraph, heading or title it inherits them from."""
         doc = self.documents[doc_id]
         values = value_spans(self.answer_type, doc.text[start:end], start, self.question) or None
-        return bound(self.wanted, self.vocabulary.sentence_subjects(doc_id, doc.title, doc.text, start, end, values))
+        return bound(self.wanted, self.vocabulary.sentence_subjects(doc_id, doc.title, doc.text, start, end, values,
+                                                                    self._relevant))
 
     def _stated_for_year(self, doc_id: str, start: int, sentence: str, context: str,
                          values: list[tuple[int, int]] | None) -> bool:
@@ -446,5 +461,5 @@ class QuestionBinding:
         if not found or not self.wanted:
             return found
         spans = [(start + a.start, start + a.end) for a in found]
-        subjects = self.vocabulary.sentence_subjects(doc_id, doc.title, doc.text, start, end, spans)
+        subjects = self.vocabulary.sentence_subjects(doc_id, doc.title, doc.text, start, end, spans, self._relevant)
         return [a for a, subject in zip(found, subjects) if bound(self.wanted, [subject])]
