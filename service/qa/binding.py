@@ -102,7 +102,8 @@ def counted_nouns(question: str) -> list[str]:
 
 _COORDINATION = re.compile(r"(?:'s|’s|的)?\s*(?:和|与|及|以及|、|跟|同|and|&|,|，|or|vs\.?|versus)\s*(?:from\s+|of\s+|the\s+)?",
                            re.IGNORECASE)
-_VERSION = re.compile(r"^(?P<family>.*?[A-Za-z])[-\s]?(?:\d+(?:\.\d+)*[A-Za-z]*|[-\s][A-Za-z]+)$")
+# "Phi-3-medium" -> "Phi-3", "Qwen 2.5" -> "Qwen", "Trainium3" -> "Trainium".
+_VERSION = re.compile(r"^(?P<family>.+?)(?:[-\s](?:[A-Za-z]+|\d+(?:\.\d+)*[A-Za-z]*)|(?<=[A-Za-z])\d+(?:\.\d+)*[A-Za-z]*)$")
 
 
 def _squash(text: str) -> str:
