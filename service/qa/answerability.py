@@ -52,6 +52,9 @@ _EN_QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "how", "why", "wh
                       "a", "an", "compare", "list", "name", "tell", "explain", "describe", "i", "and", "or", "if", "between"}
 
 
+# Words many names share; alone they name nothing ("AI Cloud", "Cloud Intelligence Group").
+_GENERIC_WORDS = {"cloud", "clouds", "group", "intelligence", "services", "service", "business", "enterprise", "model",
+                  "models", "chip", "chips", "platform", "the", "and", "web", "developer", "studio", "pro", "ai"}
 _MONTHS_ONLY = re.compile(r"(?:(?:January|February|March|April|May|June|July|August|September|October|November|December)"
                           r"\.?\s*|\d+\s*)+", re.IGNORECASE)
 
@@ -83,12 +86,20 @@ class Synonyms:
         return cls.from_text(path.read_text(encoding="utf-8")) if path and path.is_file() else cls()
 
     def variants(self, term: str) -> set[str]:
+        """Every name of ``term``. A several-word Latin name without a group of its own is also
+        named by any of its distinctive words ("Amazon Bedrock" by "Bedrock", "Tongyi Qianwen"
+        by 通义): documents, above all in the other language, rarely repeat the full name."""
         key = _squash(term)
         out = {key}
         for group in self.groups:
             squashed = {_squash(t) for t in group}
             if key in squashed:
                 out |= squashed
+        words = term.split()
+        if len(out) == 1 and len(words) > 1 and not _CJK.search(term):
+            for word in words:
+                if len(word) >= 3 and word.lower() not in _GENERIC_WORDS and not word.replace(".", "").isdigit():
+                    out |= self.variants(word)
         return out
 
     def mentioned_in(self, text: str) -> list[str]:
@@ -197,6 +208,8 @@ def checkable(term: str, synonyms: Synonyms, corpus_text: str) -> bool:
     """A Latin word that occurs nowhere in the corpus and has no listed synonym cannot be
     checked: over a Chinese corpus it is usually an English name the documents spell in Chinese."""
     latin_only = not _CJK.search(term) and not term.replace(".", "").isdigit()
+    if latin_only and all(w.lower() in _GENERIC_WORDS for w in term.split()):
+        return False  # "AI Cloud" after "Baidu's": the name is Baidu's, already a term
     return not (latin_only and len(synonyms.variants(term)) == 1 and _squash(term) not in corpus_text)
 
 

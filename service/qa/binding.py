@@ -106,6 +106,10 @@ _COORDINATION = re.compile(r"(?:'s|’s|的)?\s*(?:和|与|及|以及|、|跟|�
 _VERSION = re.compile(r"^(?P<family>.+?)(?:[-\s](?:[A-Za-z]+|\d+(?:\.\d+)*[A-Za-z]*)|(?<=[A-Za-z])\d+(?:\.\d+)*[A-Za-z]*)$")
 
 
+def _mostly_cjk(text: str) -> bool:
+    return len(_CJK.findall(text)) >= len(re.findall(r"[A-Za-z]+", text))
+
+
 def _squash(text: str) -> str:
     return "".join(text.split()).lower()
 
@@ -423,7 +427,9 @@ class QuestionBinding:
         values = value_spans(self.answer_type, sentence, start, self.question) or None
         if self.years and self.answer_type and not self._stated_for_year(doc_id, start, sentence, context, values):
             return False
-        if self.counted and not any(_counts(sentence, noun) for noun in self.counted):
+        # Checked in the noun's own language only: "times" cannot be found in "日均调用量超过2亿次".
+        counted = [n for n in self.counted if bool(_CJK.search(n)) == _mostly_cjk(sentence)]
+        if counted and not any(_counts(sentence, noun) for noun in counted):
             return False  # "多少个应用": a count of something else ("三款开发工具") is not the answer
         if not self.wanted:
             return True
