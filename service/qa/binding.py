@@ -25,6 +25,7 @@ different product, not an unknown spelling.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -136,6 +137,8 @@ class _Doc:
     paragraph_starts: list[int]
     headings: list[tuple[int, frozenset[str]]]  # (position, entity keys) of heading lines
     title_keys: frozenset[str]
+    heading_starts: list[int]  # every heading line, for the section a position is in
+    heading_lines: list[str]
 
 
 @dataclass
@@ -147,6 +150,11 @@ class Vocabulary:
     _entity_names: list[tuple[str, str]] = field(default_factory=list)  # (name, group key)
     _docs: dict[tuple[str, int], _Doc] = field(default_factory=dict)
     _group_keys: set[str] = field(default_factory=set)
+    _entity_key: dict[str, str] = field(default_factory=dict)
+    _entity_pattern: re.Pattern | None = None
+    _scope_key: dict[str, dict[str, str]] = field(default_factory=dict)
+    _scope_pattern: dict[str, re.Pattern | None] = field(default_factory=dict)
+    _mention_cache: dict[str, list[Mention]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Names that are not entities: scope terms and synonym groups of common words ("China", "Chinese").
@@ -160,14 +168,30 @@ class Vocabulary:
             else:
                 self._not_entities |= {_squash(t) for t in group}
         self._entity_names.sort(key=lambda nk: -len(nk[0]))
+        # One pattern per vocabulary, longest names first, so a scan is one regex pass.
+        self._entity_key = {_squash(name): key for name, key in self._entity_names}
+        self._entity_pattern = _alternation([name for name, _ in self._entity_names])
+        self._scope_key = {kind: {_squash(t): _squash(group[0]) for group in groups for t in group}
+                           for kind, groups in self.scopes.items()}
+        self._scope_pattern = {kind: _alternation([t for group in groups for t in group])
+                               for kind, groups in self.scopes.items()}
+        self._mention_cache: dict[str, list[Mention]] = {}
 
     # -- entities ---------------------------------------------------------------------------
     def mentions(self, text: str) -> list[Mention]:
         """Entity mentions in ``text``, leftmost-longest, not overlapping."""
+        cached = self._mention_cache.get(text)
+        if cached is None:
+            if len(self._mention_cache) > 50_000:  # sentences repeat across questions; bound the memory
+                self._mention_cache.clear()
+            cached = self._mention_cache[text] = self._mentions(text)
+        return cached
+
+    def _mentions(self, text: str) -> list[Mention]:
         found: list[tuple[int, int, str]] = []
-        for name, key in self._entity_names:
-            for m in _finditer(text, name):
-                found.append((m[0], m[1], key))
+        if self._entity_pattern is not None:
+            for m in self._entity_pattern.finditer(text):
+                found.append((m.start(), m.end(), self._entity_key[_squash(m.group(0))]))
         for m in _LATIN_RUN.finditer(text):
             words = m.group(0).split()
             while words and (words[0].lower() in _COMMON or not re.search(r"[A-Za-z]", words[0])):
@@ -230,17 +254,17 @@ class Vocabulary:
         return Scope(**{kind: frozenset(self._scope_keys(kind, text)) for kind in ("period", "region", "metric")})
 
     def _scope_keys(self, kind: str, text: str) -> set[str]:
-        spans: list[tuple[int, int, str]] = []
-        for group in self.scopes.get(kind, []):
-            for term in group:
-                spans += [(s, e, _squash(group[0])) for s, e in _finditer(text, term)]
-        # Longest first, so 营业利润率 is not also 营业利润, and "share price" is not "share".
-        spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
-        keys, end = set(), -1
-        for s, e, key in spans:
-            if s >= end:
+        pattern = self._scope_pattern.get(kind)
+        if pattern is None:
+            return set()
+        # The alternation is longest first, so 营业利润率 is not also 营业利润, and "share price" is not "share".
+        keys = set()
+        for m in pattern.finditer(text):
+            word = _squash(m.group(0))
+            table = self._scope_key[kind]
+            key = table.get(word) or table.get(word[:-2] if word.endswith("es") else "") or table.get(word[:-1])
+            if key:
                 keys.add(key)
-                end = e
         return keys
 
     # -- documents --------------------------------------------------------------------------
@@ -249,18 +273,18 @@ class Vocabulary:
         doc = self._docs.get(cache_key)
         if doc is None:
             starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
-            headings = [(m.start(), frozenset(k for keys in self.entity_keys(m.group(0)) for k in keys))
-                        for m in re.finditer(r"(?m)^#{1,6} .*$", text)]
+            lines = list(re.finditer(r"(?m)^#{1,6} .*$", text))
+            headings = [(m.start(), frozenset(k for keys in self.entity_keys(m.group(0)) for k in keys)) for m in lines]
             title_keys = frozenset(k for keys in self.entity_keys(title) for k in keys)
-            doc = self._docs[cache_key] = _Doc(text, starts, [h for h in headings if h[1]], title_keys)
+            doc = self._docs[cache_key] = _Doc(text, starts, [h for h in headings if h[1]], title_keys,
+                                               [m.start() for m in lines], [m.group(0) for m in lines])
         return doc
 
     def heading_text(self, doc_id: str, title: str, text: str, position: int) -> str:
         """The title and the nearest heading above ``position``: what the section is about."""
-        line = ""
-        for m in re.finditer(r"(?m)^#{1,6} .*$", text[:position]):
-            line = m.group(0)
-        return f"{title} {line}"
+        doc = self._doc(doc_id, title, text)
+        index = bisect_right(doc.heading_starts, position) - 1
+        return f"{title} {doc.heading_lines[index]}" if index >= 0 else f"{title} "
 
     def _subject_like(self, mention: Mention, relevant: frozenset[str]) -> bool:
         """A known entity (a synonym group), or a name the question uses. Other capitalised
@@ -302,6 +326,19 @@ class Vocabulary:
                    and self._subject_like(m, relevant)]
             out.append(own[-1].keys if own else self.inherited(doc_id, title, text, value_start, relevant))
         return out
+
+
+def _alternation(terms: list[str]) -> re.Pattern | None:
+    """One pattern matching any of ``terms``, longest first; Latin terms as whole words (and
+    lowercase ones in the plural too), case-insensitive."""
+    parts = []
+    for term in sorted(set(terms), key=len, reverse=True):
+        if _CJK.search(term):
+            parts.append(re.escape(term))
+        else:
+            plural = r"(?:s|es)?" if term[-1:].islower() else ""
+            parts.append(r"(?<![A-Za-z0-9])" + r"\s+".join(map(re.escape, term.split())) + plural + r"(?![A-Za-z0-9])")
+    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
 
 
 def _finditer(text: str, term: str) -> list[tuple[int, int]]:
