@@ -87,10 +87,19 @@ def select_quotes(data: IndexData, question: str, hits: list[Candidate], params:
             seen.add(key)
             overlap = len(q_tokens & set(tokenize(sentence))) / len(q_tokens) if q_tokens else 0.0
             context = text[max(chunk.start, span.start - params.context_chars) : span.end]
-            quote = Quote(rank, chunk.doc_id, span, sentence, float(cosine) + params.lexical_weight * overlap, float(cosine), context)
-            if admissible(quote):
-                pool.append(quote)
+            pool.append(Quote(rank, chunk.doc_id, span, sentence, float(cosine) + params.lexical_weight * overlap, float(cosine),
+                              context))
     pool.sort(key=lambda q: -q.score)
+    # Only sentences that could be quoted are checked for admissibility: those scoring within the
+    # widest margin of the best admissible one, and the seeds. Binding is the costly check.
+    window, wanted_seeds, kept, top = max(params.coverage_margin, params.sentence_margin), set(seeds or []), [], None
+    for quote in pool:
+        if top is not None and quote.score < top - window and (quote.doc_id, quote.span.start) not in wanted_seeds:
+            continue
+        if admissible(quote):
+            kept.append(quote)
+            top = quote.score if top is None else top
+    pool = kept
     if not pool:
         return Draft()
     best = pool[0].score
