@@ -173,7 +173,7 @@ class Vocabulary:
         self._entity_pattern = _alternation([name for name, _ in self._entity_names])
         self._scope_key = {kind: {_squash(t): _squash(group[0]) for group in groups for t in group}
                            for kind, groups in self.scopes.items()}
-        self._scope_pattern = {kind: _alternation([t for group in groups for t in group])
+        self._scope_pattern = {kind: _alternation([t for group in groups for t in group], plurals=True)
                                for kind, groups in self.scopes.items()}
         self._mention_cache: dict[str, list[Mention]] = {}
 
@@ -191,7 +191,9 @@ class Vocabulary:
         found: list[tuple[int, int, str]] = []
         if self._entity_pattern is not None:
             for m in self._entity_pattern.finditer(text):
-                found.append((m.start(), m.end(), self._entity_key[_squash(m.group(0))]))
+                key = self._entity_key.get(_squash(m.group(0)))
+                if key is not None:
+                    found.append((m.start(), m.end(), key))
         for m in _LATIN_RUN.finditer(text):
             words = m.group(0).split()
             while words and (words[0].lower() in _COMMON or not re.search(r"[A-Za-z]", words[0])):
@@ -328,15 +330,15 @@ class Vocabulary:
         return out
 
 
-def _alternation(terms: list[str]) -> re.Pattern | None:
-    """One pattern matching any of ``terms``, longest first; Latin terms as whole words (and
-    lowercase ones in the plural too), case-insensitive."""
+def _alternation(terms: list[str], plurals: bool = False) -> re.Pattern | None:
+    """One pattern matching any of ``terms``, longest first; Latin terms as whole words (with
+    ``plurals``, lowercase ones in the plural too), case-insensitive."""
     parts = []
     for term in sorted(set(terms), key=len, reverse=True):
         if _CJK.search(term):
             parts.append(re.escape(term))
         else:
-            plural = r"(?:s|es)?" if term[-1:].islower() else ""
+            plural = r"(?:s|es)?" if plurals and term[-1:].islower() else ""
             parts.append(r"(?<![A-Za-z0-9])" + r"\s+".join(map(re.escape, term.split())) + plural + r"(?![A-Za-z0-9])")
     return re.compile("|".join(parts), re.IGNORECASE) if parts else None
 

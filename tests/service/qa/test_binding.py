@@ -120,3 +120,10 @@ def test_amounts_across_languages():
     assert not amounts("US$23 billion")[0].close_to(amounts("23亿美元")[0])
     assert [(a.value, a.currency) for a in amounts("CNY 55.3 billion, 1730亿元")] == [(5.53e10, "CNY"), (1.73e11, "CNY")]
     assert amounts("增长21.9%，2023年") == []
+
+
+def test_entity_names_are_not_pluralised(vocabulary):
+    # Only scope terms take plurals ("shares"); a name followed by "s" is another word.
+    keys = {k for found in vocabulary.entity_keys("Alibabas and Googles") for k in found}
+    assert not keys & {"阿里云", "谷歌"}
+    assert "阿里云" in vocabulary.entity_keys("Alibaba's chips")[0]
