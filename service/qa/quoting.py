@@ -18,7 +18,9 @@ from ingest.schema import Span
 from service.qa.retrieval import Candidate
 
 _BULLET = re.compile(r"^(?:[-*•·]\s+|\d{1,2}[.)]\s+)")
-_URL = re.compile(r"https?://|www\.\w", re.IGNORECASE)
+_URL = re.compile(r"https?:(?://)?|www\.\w", re.IGNORECASE)
+_SOURCES = re.compile(r"^#+\s*(?:sources?|references?|further reading|bibliography|资料来源|参考资料|参考文献|来源|出处)\b",
+                      re.IGNORECASE)
 _TERMINAL = re.compile(r"[。！？；!?;.…]+[”’\"'」』）)\]】]*$")
 
 
@@ -168,14 +170,24 @@ def _quotable(text: str, span: Span, min_chars: int) -> bool:
     sentence = text[span.start : span.end]
     if len(sentence) < min_chars or sentence.rstrip("”’\"'」』）)").endswith(("?", "？")):
         return False
-    # A reference entry is where a fact came from, not the fact.
-    if _URL.search(sentence):
+    # A reference entry is where a fact came from, not the fact: a link, or anything in a
+    # "Sources" / "资料来源" section.
+    if _URL.search(sentence) or _SOURCES.search(_heading_above(text, span.start)):
         return False
     line_start = text.rfind("\n", 0, span.start) + 1
     line_end = text.find("\n", span.end)
     whole_line = span.start == line_start and (line_end == -1 or span.end == line_end)
     # A whole line without a sentence stop is a heading or a dateline, not a statement.
     return not (whole_line and not _TERMINAL.search(sentence) and len(sentence) < 40)
+
+
+def _heading_above(text: str, position: int) -> str:
+    """The markdown heading line nearest above ``position`` ("" when there is none)."""
+    start = text.rfind("\n#", 0, position)
+    if start < 0:
+        return text[: text.find("\n")] if text.startswith("#") else ""
+    end = text.find("\n", start + 1)
+    return text[start + 1 : end if end >= 0 else len(text)]
 
 
 def _mostly_cjk(text: str) -> bool:

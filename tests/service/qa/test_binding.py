@@ -127,3 +127,15 @@ def test_entity_names_are_not_pluralised(vocabulary):
     keys = {k for found in vocabulary.entity_keys("Alibabas and Googles") for k in found}
     assert not keys & {"阿里云", "谷歌"}
     assert "阿里云" in vocabulary.entity_keys("Alibaba's chips")[0]
+
+
+def test_reference_entries_are_not_quotable():
+    from ingest.schema import Span
+    from service.qa.quoting import _quotable
+
+    text = ("# Profile\n\nGoogle Cloud reported revenue of US$33.1 billion.\n\n## Sources\n\n"
+            "- Gartner, \"Worldwide IaaS Public Cloud Services Revenue Grew 30% in 2022\", 2023-07-18: https:\n")
+    fact = text.index("Google Cloud reported")
+    entry = text.index("- Gartner")
+    assert _quotable(text, Span(start=fact, end=text.index("\n", fact)), 8)
+    assert not _quotable(text, Span(start=entry, end=len(text) - 1), 8)
