@@ -26,20 +26,36 @@ def run_concurrently(batcher, requests):
 
 def test_concurrent_callers_share_forward_passes_and_get_their_own_rows():
     batches = []
+    running, release = threading.Event(), threading.Event()
 
     def encode(texts):
         batches.append(len(texts))
-        time.sleep(0.05)  # a forward pass takes time; callers arriving meanwhile queue up
+        if texts == ["blocker"]:  # a forward pass in progress: callers arriving meanwhile queue up
+            running.set()
+            release.wait(10)
         return np.array([[len(t), ord(t[0])] for t in texts], dtype=np.float32)
 
     batcher = _MicroBatcher(encode, max_texts=8)
+    blocker = threading.Thread(target=batcher.run, args=(["blocker"],))
+    blocker.start()
+    assert running.wait(10)
     requests = [[f"{chr(65 + i)}" * (i + 1)] for i in range(20)] + [["xy", "zzz"]]
-    out, errors = run_concurrently(batcher, requests)
+    result: dict = {}
+    caller = threading.Thread(target=lambda: result.update(zip(("out", "errors"), run_concurrently(batcher, requests))))
+    caller.start()
+    deadline = time.monotonic() + 10
+    while len(batcher._queue) < len(requests) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    release.set()
+    caller.join(timeout=30)
+    blocker.join(timeout=30)
+    out, errors = result["out"], result["errors"]
     assert not errors
     for i, texts in enumerate(requests):
         np.testing.assert_array_equal(out[i], [[len(t), ord(t[0])] for t in texts])
+    batches = batches[1:]  # the blocker's own pass
     assert sum(batches) == 22
-    assert len(batches) < len(requests)  # batched
+    assert len(batches) == 3  # 22 queued texts in passes of at most 8
     assert max(batches) <= 8
 
 
@@ -61,21 +77,45 @@ def test_a_failing_pass_raises_in_every_caller_of_that_batch_and_the_next_ones_s
 
 def test_one_poisoned_text_fails_only_its_own_caller():
     passes = []
+    running, release = threading.Event(), threading.Event()
 
     def encode(texts):
         passes.append(list(texts))
-        time.sleep(0.05)
+        if texts == ["blocker"]:
+            running.set()
+            release.wait(10)
         if "poison" in texts:
             raise ValueError("cannot encode")
         return np.array([[len(t), 0] for t in texts], dtype=np.float32)
 
     batcher = _MicroBatcher(encode, max_texts=32)
+    # A pass in progress holds the model, so every request below queues for the next pass:
+    # the poisoned text shares a batch with the others however the threads are scheduled.
+    blocker = threading.Thread(target=batcher.run, args=(["blocker"],))
+    blocker.start()
+    assert running.wait(10)
     requests = [[f"q{i}" * (i + 1)] for i in range(12)] + [["poison"]]
-    out, errors = run_concurrently(batcher, requests)
+    out, errors = {}, {}
+
+    def call(i, texts):
+        try:
+            out[i] = batcher.run(texts)
+        except Exception as exc:  # noqa: BLE001 - collected for the assertions
+            errors[i] = exc
+
+    threads = [threading.Thread(target=call, args=(i, t)) for i, t in enumerate(requests)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 10
+    while len(batcher._queue) < len(requests) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    release.set()
+    for t in threads + [blocker]:
+        t.join(timeout=30)
     assert list(errors) == [12] and isinstance(errors[12], ValueError)
     for i in range(12):
         np.testing.assert_array_equal(out[i], [[len(requests[i][0]), 0]])
-    assert any(len(p) > 1 and "poison" in p for p in passes), "the poisoned text should have shared a batch"
+    assert any(len(p) == len(requests) and "poison" in p for p in passes), "the poisoned text shared one batch"
 
 
 def test_model_gate_alternates_queries_and_document_batches():
