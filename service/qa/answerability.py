@@ -39,10 +39,11 @@ _DATE_Q = re.compile(
     re.IGNORECASE,
 )
 
+MONTH_NAMES = "January|February|March|April|May|June|July|August|September|October|November|December"
 _CURRENCY = re.compile(r"元|美元|美金|欧元|人民币|\$|¥|￥|€|\b(?:USD|RMB|CNY|EUR)\b|dollars?|yuan|euros?", re.IGNORECASE)
 _NUMERAL = re.compile(r"\d|[零一二两三四五六七八九十百千万亿]+[个家种位项款倍成年月亿万%]|半")
 _DATE = re.compile(r"\d{4}|\d+\s*[年月日]|[一二三四五六七八九十]+月|上半年|下半年|季度|今年|去年|明年|"
-                   r"January|February|March|April|May|June|July|August|September|October|November|December", re.IGNORECASE)
+                   + MONTH_NAMES, re.IGNORECASE)
 _WORD = r"[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*"
 _NAME = r"[A-Z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*"
 # A run of capitalised words is one name ("Google Cloud", "Amazon Q"); a trailing number belongs to it ("Trainium 2").
@@ -55,8 +56,7 @@ _EN_QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "how", "why", "wh
 # Words many names share; alone they name nothing ("AI Cloud", "Cloud Intelligence Group").
 _GENERIC_WORDS = {"cloud", "clouds", "group", "intelligence", "services", "service", "business", "enterprise", "model",
                   "models", "chip", "chips", "platform", "the", "and", "web", "developer", "studio", "pro", "ai"}
-_MONTHS_ONLY = re.compile(r"(?:(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-                          r"\.?\s*|\d+\s*)+", re.IGNORECASE)
+_MONTHS_ONLY = re.compile(rf"(?:(?:{MONTH_NAMES})\.?\s*|\d+\s*)+", re.IGNORECASE)
 
 
 def _squash(text: str) -> str:
@@ -157,8 +157,8 @@ def type_satisfied(answer_type: str | None, sentences: list[str], question: str 
 DATE_OR_ORDINAL = re.compile(
     r"(?:19|20)\d{2}\s*年?(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?|"
     r"第\s*[\d一二三四五六七八九十]+\s*[届次期代个季]?|"
-    r"\b\d{1,2}\s+(?:January|February|March|April|May|June|July|August|September|October|November|December)\b|"
-    r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December)(?:\s+\d{1,2},?)?(?:\s+(?:19|20)\d{2})?\b|"
+    rf"\b\d{{1,2}}\s+(?:{MONTH_NAMES})\b|"
+    rf"\b(?:{MONTH_NAMES})(?:\s+\d{{1,2}},?)?(?:\s+(?:19|20)\d{{2}})?\b|"
     r"\b(?:19|20)\d{2}\b|\bQ[1-4]\b|\bH[12]\b",
     re.IGNORECASE,
 )
@@ -195,7 +195,7 @@ def key_terms(question: str, synonyms: Synonyms) -> list[str]:
         terms += [p.word for p in posseg.cut(question) if (p.flag == "nt" and len(p.word) >= 2) or (p.flag == "nz" and len(p.word) >= 3)]
     # "按Gartner的数据" / "according to IDC" names a source; the figures often stand in the
     # sentence after the one that names it, so a source is not required in the quote.
-    sources = {m.group(1).lower() for m in _SOURCE.finditer(question)}
+    sources = {name.lower() for name in source_names(question)}
     terms = [t for t in terms if t.lower() not in sources]
     unique: list[str] = []
     for term in terms:

@@ -34,8 +34,9 @@ from pathlib import Path
 
 import jieba
 
-from service.qa.answerability import DATE_OR_ORDINAL, Synonyms
+from service.qa.answerability import DATE_OR_ORDINAL, MONTH_NAMES, Synonyms
 from service.qa.figures import Amount, amounts
+from service.qa.language import mostly_cjk
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LATIN_RUN = re.compile(r"[A-Z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*(?:\s+(?:[A-Z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*|\d+(?:\.\d+)?)(?![\d.]*\s*(?:%|percent|billion|million)))*")
@@ -61,7 +62,7 @@ _COMMON = {
     "ghz", "mhz", "nm", "tb", "gb", "mb", "kb", "fp16", "fp8", "fp32", "bf16", "int8", "eflops", "pflops", "tflops",
     "tops", "token", "tokens", "k", "m", "b", "bn", "gw", "mw", "kw",
 }
-_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _COUNTED_ZH = re.compile(r"多少(?:个|家|款|种|位|项|名|台|次|座|条)?(?P<noun>[\u4e00-\u9fff]{2,4}|[A-Za-z]{2,})")
 _COUNTED_EN = re.compile(r"\bhow many\s+(?P<noun>(?:[A-Za-z-]+\s*){1,4})", re.IGNORECASE)
 _NOT_COUNTED = {"钱", "人民币", "美元", "亿元", "万元", "时间", "年", "倍", "比例"}
@@ -73,7 +74,8 @@ _QUANTITY = r"(?:\d+(?:[.,]\d+)*|[一二两三四五六七八九十百千万亿�
 
 def _counts(sentence: str, noun: str) -> bool:
     """A quantity stands next to the noun: "20多种模型", "参数规模超过千亿", "3.8 billion parameters"."""
-    for start, end in _finditer(sentence, noun):
+    for found in _alternation([noun], plurals=True).finditer(sentence):
+        start, end = found.span()
         near = sentence[max(0, start - 12) : end + 12]
         if re.search(_QUANTITY, sentence[max(0, start - 12) : start]) or re.search(_QUANTITY, sentence[end : end + 12]) \
                 or (not _CJK.search(noun) and re.search(r"\d", near)):
@@ -107,10 +109,6 @@ _COORDINATION = re.compile(r"(?:'s|’s|的)?\s*(?:和|与|及|以及|、|跟|�
 _VERSION = re.compile(r"^(?P<family>.+?)(?:[-\s](?:[A-Za-z]+|\d+(?:\.\d+)*[A-Za-z]*)|(?<=[A-Za-z])\d+(?:\.\d+)*[A-Za-z]*)$")
 
 
-def _mostly_cjk(text: str) -> bool:
-    return len(_CJK.findall(text)) >= len(re.findall(r"[A-Za-z]+", text))
-
-
 def _squash(text: str) -> str:
     return "".join(text.split()).lower()
 
@@ -133,8 +131,6 @@ class Scope:
 
 @dataclass
 class _Doc:
-    text: str
-    paragraph_starts: list[int]
     headings: list[tuple[int, frozenset[str]]]  # (position, entity keys) of heading lines
     title_keys: frozenset[str]
     heading_starts: list[int]  # every heading line, for the section a position is in
@@ -274,11 +270,10 @@ class Vocabulary:
         cache_key = (doc_id, hash(text))
         doc = self._docs.get(cache_key)
         if doc is None:
-            starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
             lines = list(re.finditer(r"(?m)^#{1,6} .*$", text))
             headings = [(m.start(), frozenset(k for keys in self.entity_keys(m.group(0)) for k in keys)) for m in lines]
             title_keys = frozenset(k for keys in self.entity_keys(title) for k in keys)
-            doc = self._docs[cache_key] = _Doc(text, starts, [h for h in headings if h[1]], title_keys,
+            doc = self._docs[cache_key] = _Doc([h for h in headings if h[1]], title_keys,
                                                [m.start() for m in lines], [m.group(0) for m in lines])
         return doc
 
@@ -343,19 +338,6 @@ def _alternation(terms: list[str], plurals: bool = False) -> re.Pattern | None:
     return re.compile("|".join(parts), re.IGNORECASE) if parts else None
 
 
-def _finditer(text: str, term: str) -> list[tuple[int, int]]:
-    if _CJK.search(term):
-        out, i = [], text.find(term)
-        while i >= 0:
-            out.append((i, i + len(term)))
-            i = text.find(term, i + 1)
-        return out
-    words = [re.escape(w) for w in term.split()]
-    plural = r"(?:s|es)?" if term[-1:].islower() else ""  # "shares", "employees"
-    pattern = r"(?<![A-Za-z0-9])" + r"\s+".join(words) + plural + r"(?![A-Za-z0-9])"
-    return [(m.start(), m.end()) for m in re.finditer(pattern, text, re.IGNORECASE)]
-
-
 def load_scopes(path: Path | None = None) -> dict[str, list[tuple[str, ...]]]:
     return _load_scopes(str(path or Path(__file__).with_name("scopes.csv")))
 
@@ -392,7 +374,7 @@ def bound(question_entities: list[frozenset[str]], subjects: list[frozenset[str]
 
 
 
-_MONTHS = re.compile(r"January|February|March|April|May|June|July|August|September|October|November|December", re.IGNORECASE)
+_MONTHS = re.compile(MONTH_NAMES, re.IGNORECASE)
 
 
 def value_spans(answer_type: str | None, sentence: str, offset: int, question: str) -> list[tuple[int, int]]:
@@ -438,7 +420,7 @@ class QuestionBinding:
         # "按Gartner的数据" names where a figure comes from, not whose figure it is.
         self.wanted = [keys for keys in vocabulary.entity_keys(question) if not any(k in lowered for k in keys)]
         self.asked = vocabulary.scope(question)
-        self.years = set(_YEAR.findall(question))
+        self.years = set(YEAR.findall(question))
         self.counted = counted_nouns(question) if answer_type == "number" else []
 
     @property
@@ -467,7 +449,7 @@ class QuestionBinding:
         if self.years and self.answer_type and not self._stated_for_year(doc_id, start, sentence, context, values):
             return False
         # Checked in the noun's own language only: "times" cannot be found in "日均调用量超过2亿次".
-        counted = [n for n in self.counted if bool(_CJK.search(n)) == _mostly_cjk(sentence)]
+        counted = [n for n in self.counted if bool(_CJK.search(n)) == mostly_cjk(sentence)]
         if counted and not any(_counts(sentence, noun) for noun in counted):
             return False  # "多少个应用": a count of something else ("三款开发工具") is not the answer
         if not self.wanted:
@@ -495,7 +477,7 @@ class QuestionBinding:
         if not values:
             return fallback
         for value_start, _ in values:
-            before = _YEAR.findall(sentence[: value_start - start])
+            before = YEAR.findall(sentence[: value_start - start])
             if (before[-1] in self.years) if before else fallback:
                 return True
         return False

@@ -11,13 +11,12 @@ flagged.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
+from service.qa.binding import YEAR
 from service.qa.figures import Amount
 from service.qa.quoting import Quote
 
-_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 NOTES = {"zh": "不同来源的数字不一致：", "en": "The sources differ: "}
 
 
@@ -37,7 +36,7 @@ def conflicting(chosen: list[Quote], pool: list[Quote], bound_amounts: Callable[
             theirs = bound_amounts(other)
             if not theirs or any(a.close_to(b) for a in mine for b in theirs):
                 continue  # no figure, or the sources agree on one
-            years_mine, years_theirs = set(_YEAR.findall(quote.context)), set(_YEAR.findall(other.context))
+            years_mine, years_theirs = set(YEAR.findall(quote.context)), set(YEAR.findall(other.context))
             if years_mine and years_theirs and not years_mine & years_theirs:
                 continue  # figures for different years
             if any(a.currency == b.currency and max(a.value, b.value) <= max_ratio * min(a.value, b.value)

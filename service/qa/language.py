@@ -8,6 +8,12 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]+")
 
 
+def mostly_cjk(text: str) -> bool:
+    """At least as many Chinese characters as Latin words (text with neither counts as Chinese):
+    which stop ends a quote, which language a sentence's words can be checked in."""
+    return len(_CJK.findall(text)) >= len(_LATIN.findall(text))
+
+
 def detect_language(text: str) -> str:
     """'zh' when Chinese characters carry the question, else 'en'."""
     cjk = len(_CJK.findall(text))

@@ -116,7 +116,7 @@ class QAPipeline:
 
         def can_cover(quote: Quote) -> bool:
             # A sentence only completes the answer if it could answer on its own.
-            return self._close_enough(quote.text, quote.cosine, asked) and type_satisfied(answer_type, [quote.text], resolved)
+            return quote.cosine >= self.params.min_sentence_cosine and type_satisfied(answer_type, [quote.text], resolved)
 
         seeds: list[tuple[str, int]] = []
         unanswered_sides: list[str] = []
@@ -134,17 +134,16 @@ class QAPipeline:
                               admissible=lambda q: admissible(q.doc_id, q.span.start, q.span.end, q.context),
                               answers=can_cover if answer_type else None)
         # A sentence in a section about X is about X even when it does not say so.
-        missing = uncovered([self._section(data, q) + " " + q.context for q in draft.quotes])
+        missing = uncovered([admissible.section(q.doc_id, q.span.start) + " " + q.context for q in draft.quotes])
         vocabulary = self._vocabulary(data)
         missing += [t for t in terms if t not in missing and vocabulary.sibling_unknown(t, data.squashed_text)]
         if not missing:
-            missing = unbound_terms(terms, [(self._section(data, q) + " " + q.context, q.text) for q in draft.quotes],
+            missing = unbound_terms(terms, [(admissible.section(q.doc_id, q.span.start) + " " + q.context, q.text) for q in draft.quotes],
                                     answer_type, resolved, synonyms, data.squashed_text)
         typed = type_satisfied(answer_type, [q.text for q in draft.quotes], resolved)
         best_cosine = draft.best.cosine if draft.best else 0.0
-        close = any(self._close_enough(q.text, q.cosine, asked) for q in draft.quotes)
         # A question about two sides is answered only when both are.
-        answerable = bool(draft.quotes) and close and not missing and typed and not unanswered_sides
+        answerable = bool(draft.quotes) and best_cosine >= self.params.min_sentence_cosine and not missing and typed and not unanswered_sides
         assessment = Assessment(best_cosine, hits[0].score if hits else 0.0, missing, answer_type, typed, answerable)
 
         if answerable:
@@ -182,11 +181,6 @@ class QAPipeline:
             resolved=resolved if resolved != question.strip() else None, started=t0, retrieved=t_retrieved,
         )
 
-    def _close_enough(self, sentence: str, cosine: float, asked: str) -> bool:
-        # One threshold for both languages: a separate cross-lingual one changed nothing on the
-        # tuning sets (evals/REPORT.md), binding is what refuses near misses.
-        return cosine >= self.params.min_sentence_cosine
-
     def _in_asked_language(self, data: IndexData, hits: list[Candidate], quotes: list[Quote], asked: str,
                            admissible: Callable[[Quote], bool]) -> tuple[list[Candidate], list[Quote]]:
         """Quotes in another language replaced by their translation in the asker's, where the
@@ -217,10 +211,6 @@ class QAPipeline:
                 out.append(quote)
         return hits, out
 
-    def _section(self, data: IndexData, quote: Quote) -> str:
-        doc = data.documents[quote.doc_id]
-        return self._vocabulary(data).heading_text(quote.doc_id, doc.title, doc.text, quote.span.start)
-
     def _binding(self, data: IndexData, question: str, answer_type: str | None) -> QuestionBinding:
         return QuestionBinding(self._vocabulary(data), data.documents, question, answer_type,
                                source_names(question))
@@ -237,7 +227,7 @@ class QAPipeline:
             for span, cosine in zip(chunk.sentences, candidate.sentence_scores):
                 sentence = text[span.start : span.end]
                 context = text[max(chunk.start, span.start - window) : span.end]
-                if (self._close_enough(sentence, cosine, detect_language(question))
+                if (cosine >= self.params.min_sentence_cosine
                         and (mentions_any(context, names) or admissible.names(chunk.doc_id, span.start, span.end))
                         and admissible(chunk.doc_id, span.start, span.end, context) and type_satisfied(answer_type, [sentence], question) and (best is None or cosine > best[0])):
                     best = (float(cosine), candidate, span.start)

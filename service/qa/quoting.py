@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from index.store import IndexData
 from index.tokenize import tokenize
 from ingest.schema import Span
+from service.qa.language import mostly_cjk
 from service.qa.retrieval import Candidate
 
 _BULLET = re.compile(r"^(?:[-*•·]\s+|\d{1,2}[.)]\s+)")
@@ -157,7 +158,7 @@ def answer_pieces(quotes: list[Quote], numbers: dict[int, int]) -> list[str]:
         m = _TERMINAL.search(sentence)
         body, stop = (sentence[: m.start()], m.group(0)) if m else (sentence, "")
         if not stop or stop[0] in "；;：:":
-            stop = "。" if _mostly_cjk(body) else "."
+            stop = "。" if mostly_cjk(body) else "."
         marker = f" [{numbers[quote.candidate_rank]}]"
         # A Latin full stop needs a space before the next sentence; a Chinese one does not.
         pieces.append(f"{body}{marker}{stop}" + (" " if stop[-1] in ".!?…\"'”)" else ""))
@@ -188,10 +189,6 @@ def _heading_above(text: str, position: int) -> str:
         return text[: text.find("\n")] if text.startswith("#") else ""
     end = text.find("\n", start + 1)
     return text[start + 1 : end if end >= 0 else len(text)]
-
-
-def _mostly_cjk(text: str) -> bool:
-    return len(re.findall(r"[\u4e00-\u9fff]", text)) >= len(re.findall(r"[A-Za-z]+", text))
 
 
 def order_for_reading(quotes: list[Quote], hits: list[Candidate], data: IndexData) -> list[Quote]:
