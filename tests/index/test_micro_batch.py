@@ -24,6 +24,25 @@ def run_concurrently(batcher, requests):
     return out, errors
 
 
+def run_behind_a_pass(batcher, requests, running, release):
+    """``requests`` from concurrent callers while a forward pass holds the model: encode must
+    set ``running`` and wait on ``release`` for the text "blocker". Every request queues for
+    the passes after it, however the threads are scheduled."""
+    blocker = threading.Thread(target=batcher.run, args=(["blocker"],))
+    blocker.start()
+    assert running.wait(10)
+    result: dict = {}
+    caller = threading.Thread(target=lambda: result.update(zip(("out", "errors"), run_concurrently(batcher, requests))))
+    caller.start()
+    deadline = time.monotonic() + 10
+    while len(batcher._queue) < len(requests) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    release.set()
+    caller.join(timeout=30)
+    blocker.join(timeout=30)
+    return result["out"], result["errors"]
+
+
 def test_concurrent_callers_share_forward_passes_and_get_their_own_rows():
     batches = []
     running, release = threading.Event(), threading.Event()
@@ -36,20 +55,8 @@ def test_concurrent_callers_share_forward_passes_and_get_their_own_rows():
         return np.array([[len(t), ord(t[0])] for t in texts], dtype=np.float32)
 
     batcher = _MicroBatcher(encode, max_texts=8)
-    blocker = threading.Thread(target=batcher.run, args=(["blocker"],))
-    blocker.start()
-    assert running.wait(10)
     requests = [[f"{chr(65 + i)}" * (i + 1)] for i in range(20)] + [["xy", "zzz"]]
-    result: dict = {}
-    caller = threading.Thread(target=lambda: result.update(zip(("out", "errors"), run_concurrently(batcher, requests))))
-    caller.start()
-    deadline = time.monotonic() + 10
-    while len(batcher._queue) < len(requests) and time.monotonic() < deadline:
-        time.sleep(0.005)
-    release.set()
-    caller.join(timeout=30)
-    blocker.join(timeout=30)
-    out, errors = result["out"], result["errors"]
+    out, errors = run_behind_a_pass(batcher, requests, running, release)
     assert not errors
     for i, texts in enumerate(requests):
         np.testing.assert_array_equal(out[i], [[len(t), ord(t[0])] for t in texts])
@@ -89,29 +96,8 @@ def test_one_poisoned_text_fails_only_its_own_caller():
         return np.array([[len(t), 0] for t in texts], dtype=np.float32)
 
     batcher = _MicroBatcher(encode, max_texts=32)
-    # A pass in progress holds the model, so every request below queues for the next pass:
-    # the poisoned text shares a batch with the others however the threads are scheduled.
-    blocker = threading.Thread(target=batcher.run, args=(["blocker"],))
-    blocker.start()
-    assert running.wait(10)
     requests = [[f"q{i}" * (i + 1)] for i in range(12)] + [["poison"]]
-    out, errors = {}, {}
-
-    def call(i, texts):
-        try:
-            out[i] = batcher.run(texts)
-        except Exception as exc:  # noqa: BLE001 - collected for the assertions
-            errors[i] = exc
-
-    threads = [threading.Thread(target=call, args=(i, t)) for i, t in enumerate(requests)]
-    for t in threads:
-        t.start()
-    deadline = time.monotonic() + 10
-    while len(batcher._queue) < len(requests) and time.monotonic() < deadline:
-        time.sleep(0.005)
-    release.set()
-    for t in threads + [blocker]:
-        t.join(timeout=30)
+    out, errors = run_behind_a_pass(batcher, requests, running, release)
     assert list(errors) == [12] and isinstance(errors[12], ValueError)
     for i in range(12):
         np.testing.assert_array_equal(out[i], [[len(requests[i][0]), 0]])
