@@ -54,7 +54,7 @@ _EN_QUESTION_WORDS = {"what", "which", "who", "whom", "whose", "how", "why", "wh
 
 
 # Words many names share; alone they name nothing ("AI Cloud", "Cloud Intelligence Group").
-_GENERIC_WORDS = {"cloud", "clouds", "group", "intelligence", "services", "service", "business", "enterprise", "model",
+GENERIC_WORDS = {"cloud", "clouds", "group", "intelligence", "services", "service", "business", "enterprise", "model",
                   "models", "chip", "chips", "platform", "the", "and", "web", "developer", "studio", "pro", "ai"}
 _MONTHS_ONLY = re.compile(rf"(?:(?:{MONTH_NAMES})\.?\s*|\d+\s*)+", re.IGNORECASE)
 
@@ -98,7 +98,7 @@ class Synonyms:
         words = term.split()
         if len(out) == 1 and len(words) > 1 and not _CJK.search(term):
             for word in words:
-                if len(word) >= 3 and word.lower() not in _GENERIC_WORDS and not word.replace(".", "").isdigit():
+                if len(word) >= 3 and word.lower() not in GENERIC_WORDS and not word.replace(".", "").isdigit():
                     out |= self.variants(word)
         return out
 
@@ -208,7 +208,7 @@ def checkable(term: str, synonyms: Synonyms, corpus_text: str) -> bool:
     """A Latin word that occurs nowhere in the corpus and has no listed synonym cannot be
     checked: over a Chinese corpus it is usually an English name the documents spell in Chinese."""
     latin_only = not _CJK.search(term) and not term.replace(".", "").isdigit()
-    if latin_only and all(w.lower() in _GENERIC_WORDS for w in term.split()):
+    if latin_only and all(w.lower() in GENERIC_WORDS for w in term.split()):
         return False  # "AI Cloud" after "Baidu's": the name is Baidu's, already a term
     return not (latin_only and len(synonyms.variants(term)) == 1 and _squash(term) not in corpus_text)
 

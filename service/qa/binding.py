@@ -34,7 +34,7 @@ from pathlib import Path
 
 import jieba
 
-from service.qa.answerability import DATE_OR_ORDINAL, MONTH_NAMES, Synonyms
+from service.qa.answerability import DATE_OR_ORDINAL, GENERIC_WORDS, MONTH_NAMES, Synonyms
 from service.qa.figures import Amount, amounts
 from service.qa.language import mostly_cjk
 
@@ -54,14 +54,14 @@ _COMMON = {
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
     "december", "q1", "q2", "q3", "q4", "h1", "h2", "us", "usd", "cny", "rmb", "ai", "genai", "saas", "paas",
     "iaas", "maas", "gpu", "gpus", "cpu", "cpus", "api", "apis",
-    # Words that many products share: "Alibaba Cloud" and "Google Cloud" are not both "Cloud".
-    "cloud", "clouds", "intelligence", "group", "service", "services", "web", "business", "enterprise", "developer",
-    "pro", "plus", "max", "ultra", "mini", "lite", "express", "studio", "text", "image", "chip", "lab", "labs",
+    # Words that many products share: "Alibaba Cloud" and "Google Cloud" are not both "Cloud"
+    # (GENERIC_WORDS, shared with the mention checks, and these).
+    "plus", "max", "ultra", "mini", "lite", "express", "studio", "text", "image", "chip", "lab", "labs",
     "research", "center", "centre", "team", "edition", "assistant", "suite", "foundation", "app", "apps", "store",
     # Units and number formats are not what a sentence is about.
     "ghz", "mhz", "nm", "tb", "gb", "mb", "kb", "fp16", "fp8", "fp32", "bf16", "int8", "eflops", "pflops", "tflops",
     "tops", "token", "tokens", "k", "m", "b", "bn", "gw", "mw", "kw",
-}
+} | GENERIC_WORDS
 YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _COUNTED_ZH = re.compile(r"多少(?:个|家|款|种|位|项|名|台|次|座|条)?(?P<noun>[\u4e00-\u9fff]{2,4}|[A-Za-z]{2,})")
 _COUNTED_EN = re.compile(r"\bhow many\s+(?P<noun>(?:[A-Za-z-]+\s*){1,4})", re.IGNORECASE)
