@@ -21,7 +21,8 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 _MONEY_Q = re.compile(
     r"多少钱|价格|售价|收费|定价|费用|花了多少|投了?多少|投资了?多少|融资了?多少|资本支出|"
-    r"(?:营收|收入|利润|营业额|销售额)(?!增|率)[^？?，,]{0,6}(?:是多少|多少|有多少|多大)|"
+    # "收入是多少" asks for a sum; "收入同比增长多少" for a rate.
+    r"(?:营收|收入|利润|营业额|销售额)(?:(?![增率幅])[^？?，,]){0,6}(?:是多少|多少|有多少|多大)|"
 
     r"\bhow much (?:money|does|did|do|is|was|will)\b.*\b(?:cost|charge|pay|invest|spend|spent|price|worth)|"
     r"\bhow much money\b|\b(?:price|pricing|cost) (?:of|per|for)\b|\bcharge[sd]? per\b|\binvest(?:ed|ment)? how much\b",

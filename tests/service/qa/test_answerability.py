@@ -17,6 +17,8 @@ SYN = Synonyms.from_text("# comment\n腾讯, 腾讯云, Tencent, Tencent Cloud\n
         ("阿里云2023年的营收是多少？", "money"),
         ("How much did Microsoft's revenue growth rebound?", "number"),
         ("百度智能云收入增速反弹了多少？", "number"),
+        ("阿里云收入同比增长多少？", "number"),
+        ("百度智能云的营收有多少？", "money"),
         ("What approach does Google take when investing in startups?", None),
         ("微软Azure走的是哪种路线？", None),
     ],
