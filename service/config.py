@@ -17,6 +17,7 @@ from ingest.loaders import ReadLimits
 from ingest.sandbox import DocumentLimits, ParseBudget
 from service.qa.pipeline import PipelineParams
 from service.qa.quoting import AnswerParams
+from service.qa.refusal import RefusalModel
 from service.qa.retrieval import RetrievalParams
 
 
@@ -65,6 +66,10 @@ class Settings(BaseSettings):
     lexical_weight: float = Field(default=0.2, ge=0)
     sentence_weight: float = Field(default=1.0, ge=0)
     min_sentence_cosine: float = Field(default=0.40, ge=-1, le=1)
+    # A learned refusal model (service/qa/refusal.py, written by `python -m evals.learn --out`)
+    # that weighs the evidence once the binding rules pass. Empty: min_sentence_cosine decides,
+    # which on the bundled corpus did as well out of fold (evals/REPORT.md, "Learned refusal").
+    refusal_model: Path | None = None
     max_answer_sentences: int = Field(default=4, ge=1, le=10)
     # Quote further sentences scoring within this of the best one.
     answer_sentence_margin: float = Field(default=0.08, ge=0, le=1)
@@ -178,4 +183,5 @@ class Settings(BaseSettings):
             ),
             answer=AnswerParams(max_sentences=self.max_answer_sentences, sentence_margin=self.answer_sentence_margin),
             min_sentence_cosine=self.min_sentence_cosine,
+            refusal=RefusalModel.load(self.refusal_model) if self.refusal_model else None,
         )

@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from index.tokenize import tokenize
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from index.embedder import Embedder
 from index.store import IndexData
-from service.qa.quoting import (AnswerParams, Quote, answer_pieces, asks_for_list, continue_lists, order_for_reading,
+from service.qa.quoting import (AnswerParams, Draft, Quote, answer_pieces, asks_for_list, continue_lists, order_for_reading,
                                 select_quotes)
 from service.qa.answerability import (Synonyms, expected_answer_type, key_terms, missing_terms, source_names,
                                       type_satisfied, unbound_terms)
@@ -20,6 +21,7 @@ from service.qa.comparison import comparison_entities, mentions_any, names_of, s
 from service.qa.followup import resolve_question
 from service.qa.language import detect_language, introduce, refusal
 from service.qa.translation import SentenceTable
+from service.qa.refusal import Evidence, RefusalModel
 from service.qa.retrieval import Candidate, RetrievalParams, complete_sentence_scores, retrieve
 from service.schemas import MAX_QUESTION_CHARS, AskResponse, Citation, Passage, SearchResponse
 
@@ -31,8 +33,12 @@ SIDE_PASSAGES = 3  # passages searched for each side of a comparison
 class PipelineParams:
     retrieval: RetrievalParams = field(default_factory=RetrievalParams)
     answer: AnswerParams = field(default_factory=AnswerParams)
-    # Refuse when the best quotable sentence is less similar to the question than this.
+    # A sentence less similar to the question than this does not complete an answer (another
+    # side, a list item) and, without a refusal model, the answer is refused below it.
     min_sentence_cosine: float = 0.40
+    # Weighs the evidence once the binding rules have passed (service/qa/refusal.py); None
+    # leaves the decision to min_sentence_cosine alone.
+    refusal: RefusalModel | None = None
 
 
 @dataclass
@@ -45,6 +51,10 @@ class Assessment:
     answer_type: str | None
     type_satisfied: bool
     answerable: bool
+    # What a refusal model weighs, and whether the rules (binding, mentions, value type, both
+    # sides) let the answer through; evidence is None when nothing could be quoted.
+    evidence: Evidence | None = None
+    rules_pass: bool = False
 
 
 class QAPipeline:
@@ -143,8 +153,14 @@ class QAPipeline:
         typed = type_satisfied(answer_type, [q.text for q in draft.quotes], resolved)
         best_cosine = draft.best.cosine if draft.best else 0.0
         # A question about two sides is answered only when both are.
-        answerable = bool(draft.quotes) and best_cosine >= self.params.min_sentence_cosine and not missing and typed and not unanswered_sides
-        assessment = Assessment(best_cosine, hits[0].score if hits else 0.0, missing, answer_type, typed, answerable)
+        rules_pass = bool(draft.quotes) and not missing and typed and not unanswered_sides
+        evidence = self._evidence(draft, hits, resolved, asked, admissible) if draft.quotes else None
+        if self.params.refusal is not None and evidence is not None:
+            answerable = rules_pass and self.params.refusal.answers(evidence)
+        else:
+            answerable = rules_pass and best_cosine >= self.params.min_sentence_cosine
+        assessment = Assessment(best_cosine, hits[0].score if hits else 0.0, missing, answer_type, typed, answerable,
+                                evidence, rules_pass)
 
         if answerable:
             quotes = draft.quotes
@@ -179,6 +195,19 @@ class QAPipeline:
         return _Answer(
             answerable=answerable, citations=citations, pieces=pieces, assessment=assessment,
             resolved=resolved if resolved != question.strip() else None, started=t0, retrieved=t_retrieved,
+        )
+
+    @staticmethod
+    def _evidence(draft: Draft, hits: list[Candidate], question: str, asked: str, binding: QuestionBinding) -> Evidence:
+        best = draft.best
+        words = set(tokenize(question))
+        seen = set(tokenize(" ".join(binding.section(q.doc_id, q.span.start) + " " + q.context for q in draft.quotes)))
+        return Evidence(
+            cosine=best.cosine,
+            retrieval=hits[0].score if hits else 0.0,
+            overlap=len(words & seen) / len(words) if words else 0.0,
+            rejected=max(0.0, draft.rejected_cosine - best.cosine),
+            foreign=float(detect_language(best.text) != asked),
         )
 
     def _in_asked_language(self, data: IndexData, hits: list[Candidate], quotes: list[Quote], asked: str,

@@ -54,6 +54,9 @@ class Quote:
 class Draft:
     quotes: list[Quote] = field(default_factory=list)
     pool: list[Quote] = field(default_factory=list)  # every admissible sentence, best first
+    # The best cosine of a sentence that scored above every admissible one but is bound to
+    # something else: a passage about another entity, year or metric ranked first.
+    rejected_cosine: float = 0.0
 
     @property
     def best(self) -> Quote | None:
@@ -96,15 +99,18 @@ def select_quotes(data: IndexData, question: str, hits: list[Candidate], params:
     # Only sentences that could be quoted are checked for admissibility: those scoring within the
     # widest margin of the best admissible one, and the seeds. Binding is the costly check.
     window, wanted_seeds, kept, top = max(params.coverage_margin, params.sentence_margin), set(seeds or []), [], None
+    rejected = 0.0
     for quote in pool:
         if top is not None and quote.score < top - window and (quote.doc_id, quote.span.start) not in wanted_seeds:
             continue
         if admissible(quote):
             kept.append(quote)
             top = quote.score if top is None else top
+        elif top is None:
+            rejected = max(rejected, quote.cosine)
     pool = kept
     if not pool:
-        return Draft()
+        return Draft(rejected_cosine=rejected)
     best = pool[0].score
     keys = {id(q): (data.chunks[hits[q.candidate_rank].index].chunk.doc_id, q.span.start) for q in pool}
     seeded = [q for key in dict.fromkeys(seeds or []) for q in pool if keys[id(q)] == key]
@@ -131,7 +137,7 @@ def select_quotes(data: IndexData, question: str, hits: list[Candidate], params:
             break
         if quote not in chosen and not any(_near_duplicate(quote.text, q.text) for q in chosen):
             chosen.append(quote)
-    return Draft(chosen, pool)
+    return Draft(chosen, pool, rejected)
 
 
 def _bigrams(text: str) -> set[str]:
