@@ -19,6 +19,7 @@ import numpy as np
 from index.store import IndexData
 from ingest.schema import Span
 from service.qa.language import detect_language
+from service.qa.quoting import quotable
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,9 @@ class SentenceTable:
                 row = doc.sentence_row + number
                 if row < total:
                     self._rows[row] = (doc_id, number)
-                    languages[row] = detect_language(doc.text[span.start : span.end])
+                    # A reference entry restates a title in the other language; it is never a translation to quote.
+                    if quotable(doc.text, span, 1):
+                        languages[row] = detect_language(doc.text[span.start : span.end])
         self._languages = np.array(languages)
 
     def row_of(self, doc_id: str, span: Span) -> int | None:
