@@ -86,18 +86,26 @@ class Synonyms:
     def from_file(cls, path: Path | None) -> "Synonyms":
         return cls.from_text(path.read_text(encoding="utf-8")) if path and path.is_file() else cls()
 
-    def variants(self, term: str) -> set[str]:
-        """Every name of ``term``. A several-word Latin name without a group of its own is also
-        named by any of its distinctive words ("Amazon Bedrock" by "Bedrock", "Tongyi Qianwen"
-        by 通义): documents, above all in the other language, rarely repeat the full name."""
+    def names(self, term: str) -> set[str]:
+        """``term`` itself (and its singular: "GPUs" is named by "GPU"; "AWS" and "class" are
+        not plurals) and the names of its group, squashed."""
         key = _squash(term)
         out = {key}
+        if re.fullmatch(r"[A-Za-z0-9-]*[A-Za-z0-9][A-Za-rt-z]s", term):
+            out.add(key[:-1])
         for group in self.groups:
             squashed = {_squash(t) for t in group}
             if key in squashed:
                 out |= squashed
+        return out
+
+    def variants(self, term: str) -> set[str]:
+        """Every name of ``term``. A several-word Latin name without a group of its own is also
+        named by any of its distinctive words ("Amazon Bedrock" by "Bedrock", "Tongyi Qianwen"
+        by 通义): documents, above all in the other language, rarely repeat the full name."""
+        out = self.names(term)
         words = term.split()
-        if len(out) == 1 and len(words) > 1 and not _CJK.search(term):
+        if not any(_squash(term) in {_squash(t) for t in g} for g in self.groups) and len(words) > 1 and not _CJK.search(term):
             for word in words:
                 if len(word) >= 3 and word.lower() not in GENERIC_WORDS and not word.replace(".", "").isdigit():
                     out |= self.variants(word)
@@ -206,18 +214,31 @@ def key_terms(question: str, synonyms: Synonyms) -> list[str]:
 
 
 def checkable(term: str, synonyms: Synonyms, corpus_text: str) -> bool:
-    """A Latin word that occurs nowhere in the corpus and has no listed synonym cannot be
-    checked: over a Chinese corpus it is usually an English name the documents spell in Chinese."""
+    """A Latin name that the corpus never writes (under its own name or its group's) cannot
+    be checked by its letters: over a Chinese corpus it is usually an English name the
+    documents spell in Chinese ("Hanguang 800" for 含光800, "Trn2 UltraClusters" for
+    "Trn2 … EC2 UltraClusters"). ``corpus_text`` is what the documents can be quoted for,
+    squashed: a name only in a reference list is not something they state."""
     latin_only = not _CJK.search(term) and not term.replace(".", "").isdigit()
     if latin_only and all(w.lower() in GENERIC_WORDS for w in term.split()):
         return False  # "AI Cloud" after "Baidu's": the name is Baidu's, already a term
-    return not (latin_only and len(synonyms.variants(term)) == 1 and _squash(term) not in corpus_text)
+    names = synonyms.names(term)
+    in_group = len(names - {_squash(term), _squash(term)[:-1]}) > 0  # the group says how documents write it
+    return not (latin_only and not in_group and not any(name in corpus_text for name in names))
 
 
 def missing_terms(terms: list[str], passages: list[str], synonyms: Synonyms, corpus_text: str) -> list[str]:
-    """Terms no passage mentions under any of their names (of those that can be checked)."""
+    """Terms no passage mentions under any of their names. A name that cannot be checked by
+    its letters is still checked by its figures: "Yitian 920" is not 倚天710."""
     haystack = _squash(" ".join(passages))
-    return [t for t in terms if checkable(t, synonyms, corpus_text) and not any(n in haystack for n in synonyms.variants(t))]
+    missing = []
+    for term in terms:
+        if checkable(term, synonyms, corpus_text):
+            if not any(n in haystack for n in synonyms.variants(term)):
+                missing.append(term)
+        elif any(figure not in haystack for figure in re.findall(r"\d+(?:\.\d+)?", term)):
+            missing.append(term)
+    return missing
 
 
 def unbound_terms(terms: list[str], quotes: list[tuple[str, str]], answer_type: str | None, question: str,

@@ -229,13 +229,25 @@ class Vocabulary:
     def entity_keys(self, text: str) -> list[frozenset[str]]:
         return [m.keys for m in self.mentions(text)]
 
-    def sibling_unknown(self, name: str, corpus_squashed: str) -> bool:
-        """A versioned name the corpus never uses, although it uses the family's name."""
-        key = _squash(name)
-        if key in corpus_squashed or not re.search(r"[A-Za-z]", name):
+    def sibling_unknown(self, name: str, corpus: str, corpus_squashed: str | None = None) -> bool:
+        """A versioned name the corpus never uses, although it names another version of the
+        same family: "Phi-3-medium" next to "Phi-3-mini", "Trainium3" next to "Trainium2".
+        A version is of the same kind as the asked one (a number, a lowercase word, a
+        capitalised word), so "City Brain" is not a version of a "City …" the corpus mentions."""
+        if not re.search(r"[A-Za-z]", name):
+            return False
+        if _squash(name) in (corpus_squashed if corpus_squashed is not None else _squash(corpus)):
             return False
         m = _VERSION.match(name)
-        return bool(m) and len(m.group("family")) >= 3 and _squash(m.group("family")) in corpus_squashed
+        if not m or len(m.group("family")) < 3:
+            return False
+        family = m.group("family")
+        version = name[len(family):].lstrip("- ")
+        for found in re.finditer(rf"(?<![A-Za-z0-9]){re.escape(family)}[-\s]?([A-Za-z0-9][A-Za-z0-9.]*)", corpus, re.IGNORECASE):
+            other = found.group(1).rstrip(".")
+            if _version_kind(other) == _version_kind(version) and other.lower() != version.lower():
+                return True
+        return False
 
     # -- scope ------------------------------------------------------------------------------
     def implied_answer_type(self, question: str) -> str | None:
@@ -323,6 +335,10 @@ class Vocabulary:
                    and self._subject_like(m, relevant)]
             out.append(own[-1].keys if own else self.inherited(doc_id, title, text, value_start, relevant))
         return out
+
+
+def _version_kind(version: str) -> str:
+    return "number" if version[:1].isdigit() else "lower" if version[:1].islower() else "capital"
 
 
 def _alternation(terms: list[str], plurals: bool = False) -> re.Pattern | None:

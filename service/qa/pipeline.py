@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from index.embedder import Embedder
 from index.store import IndexData
 from service.qa.quoting import (AnswerParams, Draft, Quote, answer_pieces, asks_for_list, continue_lists, order_for_reading,
-                                select_quotes)
+                                quotable_text, select_quotes)
 from service.qa.answerability import (Synonyms, expected_answer_type, key_terms, missing_terms, source_names,
                                       type_satisfied, unbound_terms)
 from service.qa.binding import QuestionBinding, Vocabulary, load_scopes
@@ -63,12 +63,21 @@ class QAPipeline:
         self.params = params or PipelineParams()
         self._tables: tuple[IndexData | None, SentenceTable | None] = (None, None)
         self._vocabulary_cache: tuple[str, Vocabulary] = ("", Vocabulary(Synonyms(), load_scopes()))
+        self._quotable: tuple[IndexData | None, str, str] = (None, "", "")
 
     def _vocabulary(self, data: IndexData) -> Vocabulary:
         # Parsed once per index version rather than per question.
         if self._vocabulary_cache[0] != data.synonyms_text or not self._vocabulary_cache[1].synonyms.groups:
             self._vocabulary_cache = (data.synonyms_text, Vocabulary(Synonyms.from_text(data.synonyms_text), load_scopes()))
         return self._vocabulary_cache[1]
+
+    def _quotable_text(self, data: IndexData) -> tuple[str, str]:
+        """All documents without reference lists and links: as written, and squashed (once per
+        index version)."""
+        if self._quotable[0] is not data:
+            text = "\n".join(quotable_text(d.text) for d in data.documents.values())
+            self._quotable = (data, text, "".join(text.split()).lower())
+        return self._quotable[1], self._quotable[2]
 
     def _synonyms(self, data: IndexData) -> Synonyms:
         return self._vocabulary(data).synonyms
@@ -108,6 +117,7 @@ class QAPipeline:
         # A follow-up splices an earlier turn into the question: keep the result as bounded as a question.
         resolved = resolve_question(question, history)[:MAX_QUESTION_CHARS]
         synonyms = self._synonyms(data)
+        corpus, corpus_text = self._quotable_text(data)
         terms = key_terms(resolved, synonyms)
         sides = comparison_entities(resolved, terms, synonyms) or self._vocabulary(data).coordinated(resolved)
         side_queries = [side_question(resolved, e, [o for o in sides if o != e], synonyms) for e in sides]
@@ -118,7 +128,7 @@ class QAPipeline:
         t_retrieved = time.perf_counter()
 
         def uncovered(contexts: list[str]) -> list[str]:
-            return missing_terms(terms, contexts, synonyms, data.squashed_text)
+            return missing_terms(terms, contexts, synonyms, corpus_text)
 
         answer_type = expected_answer_type(resolved) or self._vocabulary(data).implied_answer_type(resolved)
         asked = detect_language(question)
@@ -146,10 +156,10 @@ class QAPipeline:
         # A sentence in a section about X is about X even when it does not say so.
         missing = uncovered([admissible.section(q.doc_id, q.span.start) + " " + q.context for q in draft.quotes])
         vocabulary = self._vocabulary(data)
-        missing += [t for t in terms if t not in missing and vocabulary.sibling_unknown(t, data.squashed_text)]
+        missing += [t for t in terms if t not in missing and vocabulary.sibling_unknown(t, corpus, corpus_text)]
         if not missing:
             missing = unbound_terms(terms, [(admissible.section(q.doc_id, q.span.start) + " " + q.context, q.text) for q in draft.quotes],
-                                    answer_type, resolved, synonyms, data.squashed_text)
+                                    answer_type, resolved, synonyms, corpus_text)
         typed = type_satisfied(answer_type, [q.text for q in draft.quotes], resolved)
         best_cosine = draft.best.cosine if draft.best else 0.0
         # A question about two sides is answered only when both are.

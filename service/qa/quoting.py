@@ -20,6 +20,7 @@ from service.qa.retrieval import Candidate
 
 _BULLET = re.compile(r"^(?:[-*•·]\s+|\d{1,2}[.)]\s+)")
 _URL = re.compile(r"https?:(?://)?|www\.\w", re.IGNORECASE)
+_LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _SOURCES = re.compile(r"^#+\s*(?:sources?|references?|further reading|bibliography|资料来源|参考资料|参考文献|来源|出处)\b",
                       re.IGNORECASE)
 _TERMINAL = re.compile(r"[。！？；!?;.…]+[”’\"'」』）)\]】]*$")
@@ -88,7 +89,7 @@ def select_quotes(data: IndexData, question: str, hits: list[Candidate], params:
         for span, cosine in zip(chunk.sentences, hit.sentence_scores):
             key = (chunk.doc_id, span.start)
             sentence = text[span.start : span.end]
-            if key in seen or not _quotable(text, span, params.min_sentence_chars):
+            if key in seen or not quotable(text, span, params.min_sentence_chars):
                 continue
             seen.add(key)
             overlap = len(q_tokens & set(tokenize(sentence))) / len(q_tokens) if q_tokens else 0.0
@@ -173,7 +174,7 @@ def answer_pieces(quotes: list[Quote], numbers: dict[int, int]) -> list[str]:
     return pieces
 
 
-def _quotable(text: str, span: Span, min_chars: int) -> bool:
+def quotable(text: str, span: Span, min_chars: int) -> bool:
     sentence = text[span.start : span.end]
     if len(sentence) < min_chars or sentence.rstrip("”’\"'」』）)").endswith(("?", "？")):
         return False
@@ -186,6 +187,17 @@ def _quotable(text: str, span: Span, min_chars: int) -> bool:
     whole_line = span.start == line_start and (line_end == -1 or span.end == line_end)
     # A whole line without a sentence stop is a heading or a dateline, not a statement.
     return not (whole_line and not _TERMINAL.search(sentence) and len(sentence) < 40)
+
+
+def quotable_text(text: str) -> str:
+    """A document without what is never quoted from it: its reference lists and links."""
+    out, in_sources = [], False
+    for line in text.splitlines():
+        if line.startswith("#"):
+            in_sources = bool(_SOURCES.search(line))
+        if not in_sources:
+            out.append(_LINK.sub(" ", line))
+    return "\n".join(out)
 
 
 def _heading_above(text: str, position: int) -> str:

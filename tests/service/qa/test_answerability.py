@@ -69,3 +69,28 @@ def test_missing_terms_use_synonyms_and_skip_unknown_english():
     assert missing_terms(["Tencent Cloud"], passages, SYN, corpus) == ["Tencent Cloud"]
     assert missing_terms(["Beijing"], passages, SYN, corpus) == []  # cannot be checked over Chinese text
     assert missing_terms(["2024"], passages, SYN, corpus) == ["2024"]
+
+
+def test_an_english_name_the_corpus_never_writes_is_checked_by_its_figures():
+    passages = ["阿里称，原先需要40块GPU处理的视频流，用4颗含光800即可完成。"]
+    corpus = "".join(passages).lower()
+    # The documents write 含光800, never "Hanguang 800": the letters cannot be checked, the figure can.
+    assert missing_terms(["Hanguang 800", "GPUs"], passages, SYN, corpus) == []
+    assert missing_terms(["Hanguang 900"], passages, SYN, corpus) == ["Hanguang 900"]
+    # A name the corpus does write must be in the quoted passages.
+    assert missing_terms(["Hanguang 800"], passages, SYN, corpus + "hanguang800") == ["Hanguang 800"]
+
+
+def test_plurals_name_their_singular_and_acronyms_are_not_plurals():
+    assert "gpu" in SYN.variants("GPUs")
+    assert SYN.variants("AWS") == {"aws"}
+    assert SYN.variants("class") == {"class"}
+
+
+def test_reference_lists_and_links_are_not_what_a_document_states():
+    from service.qa.quoting import quotable_text
+
+    text = "# 阿里云\n倚天710主频3.2GHz，见 https://example.com/yitian-710 。\n## 资料来源\n- Announcing Hanguang 800\n# 其他\n正文。"
+    kept = quotable_text(text)
+    assert "倚天710" in kept and "正文" in kept
+    assert "Hanguang" not in kept and "example.com" not in kept

@@ -94,11 +94,15 @@ def test_names_of_things_an_entity_has_do_not_become_its_subject(vocabulary):
 
 
 def test_a_versioned_sibling_the_corpus_never_names_is_unknown(vocabulary):
-    corpus = "phi-3-mini(3.8billionparameters)trainium2"
+    corpus = "Phi-3-mini (3.8 billion parameters). Trainium2 instances. Gemini Pro. In the City of Hangzhou."
     assert vocabulary.sibling_unknown("Phi-3-medium", corpus)
     assert vocabulary.sibling_unknown("Trainium3", corpus)
+    assert vocabulary.sibling_unknown("Gemini Ultra", corpus)
     assert not vocabulary.sibling_unknown("Phi-3-mini", corpus)
     assert not vocabulary.sibling_unknown("Hanguang 800", corpus)  # no family in the corpus: an unknown spelling
+    # A different kind of word after the family is not another version of it.
+    assert not vocabulary.sibling_unknown("City Brain", corpus)
+    assert not vocabulary.sibling_unknown("Trainium2 UltraClusters", corpus)
 
 
 def test_coordinated_entities(vocabulary):
@@ -131,11 +135,11 @@ def test_entity_names_are_not_pluralised(vocabulary):
 
 def test_reference_entries_are_not_quotable():
     from ingest.schema import Span
-    from service.qa.quoting import _quotable
+    from service.qa.quoting import quotable
 
     text = ("# Profile\n\nGoogle Cloud reported revenue of US$33.1 billion.\n\n## Sources\n\n"
             "- Gartner, \"Worldwide IaaS Public Cloud Services Revenue Grew 30% in 2022\", 2023-07-18: https:\n")
     fact = text.index("Google Cloud reported")
     entry = text.index("- Gartner")
-    assert _quotable(text, Span(start=fact, end=text.index("\n", fact)), 8)
-    assert not _quotable(text, Span(start=entry, end=len(text) - 1), 8)
+    assert quotable(text, Span(start=fact, end=text.index("\n", fact)), 8)
+    assert not quotable(text, Span(start=entry, end=len(text) - 1), 8)

@@ -33,6 +33,9 @@ def cited_text(reply):
         ("百度有多少员工？", "文心一言有多少用户？", "2亿"),
         # A sibling product: Phi-3-mini's size is stated, Phi-3-medium's is not.
         ("How many parameters does Phi-3-medium have?", "How many parameters does Phi-3-mini have?", "3.8"),
+        # An English name the documents write only in Chinese (含光800): checked by its figure.
+        ("How many Hanguang 900 chips did Alibaba say replaced the 40 GPUs in Hangzhou's City Brain?",
+         "How many Hanguang 800 chips did Alibaba say replaced the 40 GPUs in Hangzhou's City Brain?", "4颗"),
     ],
 )
 def test_near_miss_is_refused_and_its_true_twin_answered(server, near_miss, true_twin, figure):
