@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import jieba.posseg as posseg
@@ -90,13 +91,19 @@ class Synonyms:
         """``term`` itself (and its singular: "GPUs" is named by "GPU"; "AWS" and "class" are
         not plurals) and the names of its group, squashed."""
         key = _squash(term)
-        out = {key}
+        out = {key} | self._groups_of.get(key, set())
         if re.fullmatch(r"[A-Za-z0-9-]*[A-Za-z0-9][A-Za-rt-z]s", term):
             out.add(key[:-1])
+        return out
+
+    @cached_property
+    def _groups_of(self) -> dict[str, set[str]]:
+        """Squashed name -> the squashed names of every group it is in (built once)."""
+        out: dict[str, set[str]] = {}
         for group in self.groups:
             squashed = {_squash(t) for t in group}
-            if key in squashed:
-                out |= squashed
+            for name in squashed:
+                out.setdefault(name, set()).update(squashed)
         return out
 
     def variants(self, term: str) -> set[str]:
@@ -105,7 +112,7 @@ class Synonyms:
         by 通义): documents, above all in the other language, rarely repeat the full name."""
         out = self.names(term)
         words = term.split()
-        if not any(_squash(term) in {_squash(t) for t in g} for g in self.groups) and len(words) > 1 and not _CJK.search(term):
+        if _squash(term) not in self._groups_of and len(words) > 1 and not _CJK.search(term):
             for word in words:
                 if len(word) >= 3 and word.lower() not in GENERIC_WORDS and not word.replace(".", "").isdigit():
                     out |= self.variants(word)

@@ -8,6 +8,7 @@ import numpy as np
 from index.tokenize import tokenize
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from index.embedder import Embedder
 from index.store import IndexData
@@ -51,10 +52,14 @@ class Assessment:
     answer_type: str | None
     type_satisfied: bool
     answerable: bool
-    # What a refusal model weighs, and whether the rules (binding, mentions, value type, both
-    # sides) let the answer through; evidence is None when nothing could be quoted.
-    evidence: Evidence | None = None
+    # Whether the rules (binding, mentions, value type, both sides) let the answer through.
     rules_pass: bool = False
+    # What a refusal model weighs; computed when asked for (None when nothing could be quoted).
+    _evidence: Callable[[], Evidence | None] = lambda: None
+
+    @cached_property
+    def evidence(self) -> Evidence | None:
+        return self._evidence()
 
 
 class QAPipeline:
@@ -164,13 +169,15 @@ class QAPipeline:
         best_cosine = draft.best.cosine if draft.best else 0.0
         # A question about two sides is answered only when both are.
         rules_pass = bool(draft.quotes) and not missing and typed and not unanswered_sides
-        evidence = self._evidence(draft, hits, resolved, asked, admissible) if draft.quotes else None
-        if self.params.refusal is not None and evidence is not None:
-            answerable = rules_pass and self.params.refusal.answers(evidence)
+        def evidence() -> Evidence | None:
+            return self._evidence(draft, hits, resolved, asked, admissible) if draft.quotes else None
+
+        if self.params.refusal is not None and draft.quotes:
+            answerable = rules_pass and self.params.refusal.answers(evidence())
         else:
             answerable = rules_pass and best_cosine >= self.params.min_sentence_cosine
         assessment = Assessment(best_cosine, hits[0].score if hits else 0.0, missing, answer_type, typed, answerable,
-                                evidence, rules_pass)
+                                rules_pass, evidence)
 
         if answerable:
             quotes = draft.quotes
