@@ -96,6 +96,10 @@ class Synonyms:
             out.add(key[:-1])
         return out
 
+    def grouped(self, term: str) -> bool:
+        """Whether ``term`` is in a synonym group: the group says how documents write it."""
+        return _squash(term) in self._groups_of
+
     @cached_property
     def _groups_of(self) -> dict[str, set[str]]:
         """Squashed name -> the squashed names of every group it is in (built once)."""
@@ -112,7 +116,7 @@ class Synonyms:
         by 通义): documents, above all in the other language, rarely repeat the full name."""
         out = self.names(term)
         words = term.split()
-        if _squash(term) not in self._groups_of and len(words) > 1 and not _CJK.search(term):
+        if not self.grouped(term) and len(words) > 1 and not _CJK.search(term):
             for word in words:
                 if len(word) >= 3 and word.lower() not in GENERIC_WORDS and not word.replace(".", "").isdigit():
                     out |= self.variants(word)
@@ -229,9 +233,7 @@ def checkable(term: str, synonyms: Synonyms, corpus_text: str) -> bool:
     latin_only = not _CJK.search(term) and not term.replace(".", "").isdigit()
     if latin_only and all(w.lower() in GENERIC_WORDS for w in term.split()):
         return False  # "AI Cloud" after "Baidu's": the name is Baidu's, already a term
-    names = synonyms.names(term)
-    in_group = len(names - {_squash(term), _squash(term)[:-1]}) > 0  # the group says how documents write it
-    return not (latin_only and not in_group and not any(name in corpus_text for name in names))
+    return not (latin_only and not synonyms.grouped(term) and not any(name in corpus_text for name in synonyms.names(term)))
 
 
 def missing_terms(terms: list[str], passages: list[str], synonyms: Synonyms, corpus_text: str) -> list[str]:
