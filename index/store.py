@@ -210,8 +210,19 @@ def _prune(versions: Path, keep: str) -> None:
     for name in names[:-KEEP_VERSIONS]:
         if name != keep:
             shutil.rmtree(versions / name, ignore_errors=True)
-    for stale in versions.glob(".tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    remove_unpublished(versions.parent)
+
+
+def remove_unpublished(index_dir: Path) -> list[str]:
+    """Delete the temp folders of writes that never published; returns their names.
+
+    Only for a caller holding the writer lock: without it, a folder may be a write in progress.
+    """
+    versions = index_dir / VERSIONS
+    stale = sorted(versions.glob(".tmp-*")) if versions.is_dir() else []
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return [p.name for p in stale]
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -14,7 +14,7 @@ from index.builder import BuildReport, build_index
 from index.embedder import Embedder
 from index.model_fetch import MARKER, WEIGHTS_FILE, sha256_file
 from index.store import (DocumentRecord, IndexCorruptError, IndexData, IndexNotFoundError, current_version_dir,
-                         load_index, save_index)
+                         load_index, remove_unpublished, save_index)
 from ingest.corpus import load_corpus
 from ingest.loaders import LoaderError
 from ingest.schema import Document
@@ -99,13 +99,17 @@ def _ingest_locked(settings: Settings, embedder: Embedder, docs: list[Document],
 
 
 def reconcile_uploads(settings: Settings, index: IndexData | None = None) -> list[str]:
-    """Bring the upload store level with the published index (after a crash between the two).
+    """Bring the upload store level with the published index (after a crash between the two),
+    and remove the temp folder of a write that was killed before it published.
 
     Skipped, not waited for, when another writer is at work (a long `citeqa ingest` must not keep a
     server from starting; that ingest reconciles itself) or the index folder is read-only.
     """
     try:
         with writer_lock(settings.index_dir, wait=False):
+            removed = remove_unpublished(settings.index_dir)
+            if removed:
+                log.info("removed the temp folders of unfinished writes: %s", ", ".join(removed))
             live = current_version_dir(settings.index_dir)
             # ``index`` (already loaded by the caller) serves unless another writer has moved on since.
             if index is None or live is None or live.name != index.manifest.version:
