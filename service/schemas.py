@@ -57,11 +57,16 @@ def _trimmed_question(value: str) -> str:
     return value
 
 
+AnswerMode = Literal["extractive", "generative"]
+
+
 class AskRequest(_Strict):
     question: str
     top_k: int = Field(default=5, ge=1, le=20)
     history: list[HistoryTurn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS)
     stream: bool = False
+    # Overrides CITEQA_ANSWER_MODE for this request; "auto" means generative when an LLM is configured.
+    mode: AnswerMode | Literal["auto"] | None = None
 
     @field_validator("question")
     @classmethod
@@ -101,6 +106,14 @@ class Citation(Passage):
     highlights: list[Span] = Field(default_factory=list)
 
 
+class UnsupportedSentence(BaseModel):
+    """A sentence the LLM wrote that the verifier removed, and why."""
+
+    text: str
+    reason: str
+    check: str | None = None  # which check failed: language, entity, figure, binding or meaning
+
+
 class AskResponse(BaseModel):
     answer: str
     answerable: bool
@@ -109,6 +122,10 @@ class AskResponse(BaseModel):
     resolved_question: str | None = None  # the standalone question, when history changed it
     # Cosine between the question and the best quotable sentence; answers are refused below a threshold.
     confidence: float | None = None
+    mode: AnswerMode = "extractive"  # which mode answered
+    # Why another mode answered than the one asked for (e.g. "llm_unavailable"); None when it did not.
+    fallback: str | None = None
+    unsupported: list[UnsupportedSentence] = Field(default_factory=list)
 
 
 class SearchResponse(BaseModel):
@@ -181,3 +198,4 @@ class ChatCompletionRequest(BaseModel):
     # Strict where citeqa acts on the value: "stream": "yes" is an error, as on /v1/ask.
     stream: StrictBool = False
     top_k: StrictInt = Field(default=5, ge=1, le=20)  # citeqa extension; other OpenAI options are accepted and ignored
+    mode: AnswerMode | Literal["auto"] | None = None  # citeqa extension, as on /v1/ask

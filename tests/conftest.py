@@ -32,7 +32,8 @@ class HostPages:
     """A second origin serving pages that embed the widget, like a customer's site.
 
     ``/host.html?api=URL&lang=en`` embeds the widget of the citeqa server at URL
-    (``&src=URL`` loads widget.js from elsewhere than the API it talks to).
+    (``&src=URL`` loads widget.js from elsewhere than the API it talks to, ``&mode=generative``
+    sets the widget's answer mode).
     """
 
     def __init__(self, host: str = "127.0.0.1") -> None:
@@ -46,13 +47,15 @@ class HostPages:
                 api = html.escape(query.get("api", [""])[0], quote=True)
                 src = html.escape(query.get("src", [query.get("api", [""])[0]])[0], quote=True)
                 lang = html.escape(query.get("lang", ["en"])[0], quote=True)
+                mode = html.escape(query.get("mode", [""])[0], quote=True)
                 page = (
                     "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
                     "<meta name='viewport' content='width=device-width, initial-scale=1'><title>Customer site</title>"
                     # Hostile page CSS: it must not reach the widget inside its shadow root.
                     "<style>*{color:red!important;font-size:40px!important} button{display:none!important}</style></head>"
                     "<body><h1>A customer site</h1><p>Some page content.</p>"
-                    f"<script src='{src}/widget.js' data-api='{api}' data-title='citeqa test' data-lang='{lang}' defer></script>"
+                    f"<script src='{src}/widget.js' data-api='{api}' data-title='citeqa test' data-lang='{lang}' "
+                    + (f"data-mode='{mode}' " if mode else "") + "defer></script>"
                     "</body></html>"
                 ).encode()
                 self.send_response(200)
@@ -69,9 +72,10 @@ class HostPages:
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
-    def url(self, api: str, lang: str = "en", src: str | None = None) -> str:
+    def url(self, api: str, lang: str = "en", src: str | None = None, mode: str | None = None) -> str:
         """``src`` is where widget.js comes from, when not from ``api``."""
-        return f"{self.origin}/host.html?api={api}&lang={lang}" + (f"&src={src}" if src else "")
+        return (f"{self.origin}/host.html?api={api}&lang={lang}" + (f"&src={src}" if src else "")
+                + (f"&mode={mode}" if mode else ""))
 
     def close(self) -> None:
         self.httpd.shutdown()
@@ -215,4 +219,29 @@ def server(corpus_settings, embedder):
     from service.api.app import create_app
 
     with RunningServer(create_app(corpus_settings, embedder=embedder)) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def local_llm():
+    """The bundled LLM under llama.cpp's OpenAI-compatible server, in its own process: ``.../v1``."""
+    from service.config import Settings
+    from service.llm.fetch import is_verified, local_llm_path
+    from service.llm.local_server import LocalLLMParams, start_local_process
+
+    path = local_llm_path(Settings().model_dir)
+    if not is_verified(path):
+        pytest.fail(f"the local LLM is missing at {path}: run `citeqa models fetch --llm` (make test does)")
+    process = start_local_process(LocalLLMParams(path, port=0))
+    yield process.base_url
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def generative_server(corpus_settings, embedder, local_llm):
+    """The API answering generatively through the real local model."""
+    from service.api.app import create_app
+
+    settings = corpus_settings.model_copy(update={"llm_base_url": local_llm, "answer_mode": "generative"})
+    with RunningServer(create_app(settings, embedder=embedder)) as running:
         yield running

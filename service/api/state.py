@@ -98,7 +98,7 @@ class AppState:
         try:
             if embedder is None:
                 embedder = self.settings.embedder(serving=True)
-            self.pipeline = QAPipeline(embedder, self.settings.pipeline_params())
+            self.pipeline = QAPipeline(embedder, self.settings.pipeline_params(), self.settings.writer())
             index = load_index(self.settings.index_dir)
             check_compatible(index, embedder)
             # A crash between publishing a version and updating the upload store is repaired

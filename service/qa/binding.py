@@ -430,8 +430,11 @@ class QuestionBinding:
     and metric."""
 
     def __init__(self, vocabulary: Vocabulary, documents: Mapping[str, _Document], question: str,
-                 answer_type: str | None, sources: Sequence[str] = ()) -> None:
+                 answer_type: str | None, sources: Sequence[str] = (), *, claim: bool = False) -> None:
+        """``claim``: ``question`` is a statement to check (an LLM's sentence), so its figures are
+        the values to bind, not figures the asker already gave."""
         self.vocabulary, self.documents, self.question, self.answer_type = vocabulary, documents, question, answer_type
+        self._given = "" if claim else question
         lowered = {s.lower() for s in sources}
         # "按Gartner的数据" names where a figure comes from, not whose figure it is.
         self.wanted = [keys for keys in vocabulary.entity_keys(question) if not any(k in lowered for k in keys)]
@@ -445,7 +448,7 @@ class QuestionBinding:
 
     def for_side(self, name: str) -> "QuestionBinding":
         """The same binding, for one side of a comparison: bound to that side's entity only."""
-        side = QuestionBinding(self.vocabulary, self.documents, self.question, self.answer_type)
+        side = QuestionBinding(self.vocabulary, self.documents, self.question, self.answer_type, claim=not self._given)
         side.wanted = self.vocabulary.entity_keys(name) or self.wanted
         return side
 
@@ -461,7 +464,7 @@ class QuestionBinding:
             return False
         if self.asked.metric and not names_metric(self.asked.metric, self.vocabulary.scope(context).metric):
             return False
-        values = value_spans(self.answer_type, sentence, start, self.question) or None
+        values = value_spans(self.answer_type, sentence, start, self._given) or None
         if self.years and self.answer_type and not self._stated_for_year(doc_id, start, sentence, context, values):
             return False
         # Checked in the noun's own language only: "times" cannot be found in "日均调用量超过2亿次".
@@ -479,7 +482,7 @@ class QuestionBinding:
         """Whether the sentence is known to be about an asked entity, from its own words or the
         paragraph, heading or title it inherits them from."""
         doc = self.documents[doc_id]
-        values = value_spans(self.answer_type, doc.text[start:end], start, self.question) or None
+        values = value_spans(self.answer_type, doc.text[start:end], start, self._given) or None
         return bound(self.wanted, self.vocabulary.sentence_subjects(doc_id, doc.title, doc.text, start, end, values,
                                                                     self._relevant))
 

@@ -44,3 +44,62 @@ def amounts(text: str) -> list[Amount]:
         value *= _SCALE.get(scale, _SCALE.get(m.group("scale") or "", 1.0))
         out.append(Amount(value, currency, m.start("num"), m.end()))
     return out
+
+
+# -- every figure, for checking a written sentence against its source ----------------------
+
+_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_PERCENT = r"%|％|percent\b|per\s+cent\b|个百分点|百分点"
+_FIGURE_RE = re.compile(
+    rf"(?P<pre>{_USD}|{_CNY})?\s*(?P<num>(?<![\d.])\d+(?:,\d{{3}})*(?:\.\d+)?)\s*"
+    rf"(?P<scale>万亿|百万|万|亿|千|thousand\b|million\b|billion\b|trillion\b|mn\b|bn\b)?\s*"
+    rf"(?P<pct>{_PERCENT})?\s*(?P<post>{_USD}|{_CNY})?",
+    re.IGNORECASE,
+)
+# A small count in Chinese numerals ("七大", "两款"): written sentences often give it in digits.
+_CN_COUNT = re.compile(r"(?<![一二两三四五六七八九十百千万亿])([一二两三四五六七八九十])(?=[个家款大项种位次类条名])")
+
+
+@dataclass(frozen=True)
+class Figure:
+    value: float  # on one scale: 23亿 and 2.3 billion are both 2.3e9
+    kind: str  # "money", "percent", "year" or "number"
+    currency: str | None
+    text: str
+
+    def equals(self, other: "Figure") -> bool:
+        """The same quantity: scale-normalised values within rounding, and no clash of kind or
+        currency (a bare "2.3 billion" may stand for "23亿美元"; "23%" never for "23")."""
+        if (self.kind == "percent") != (other.kind == "percent"):
+            return False
+        if self.currency and other.currency and self.currency != other.currency:
+            return False
+        if self.kind == "year" or other.kind == "year":
+            return self.value == other.value
+        return abs(self.value - other.value) <= 0.005 * max(abs(self.value), abs(other.value)) + 1e-9
+
+
+def figures(text: str) -> list[Figure]:
+    """Every figure in ``text``: sums, percentages, years and plain numbers (in digits, or a
+    small count in Chinese numerals), each on one scale."""
+    out: list[Figure] = []
+    for m in _FIGURE_RE.finditer(text):
+        raw = m.group("num").replace(",", "")
+        value = float(raw)
+        scale = (m.group("scale") or "").lower()
+        value *= _SCALE.get(scale, _SCALE.get(m.group("scale") or "", 1.0))
+        currency_text = m.group("pre") or m.group("post")
+        currency = None
+        if currency_text:
+            currency = "USD" if re.fullmatch(_USD, currency_text, re.IGNORECASE) else "CNY"
+        if m.group("pct"):
+            kind = "percent"
+        elif currency:
+            kind = "money"
+        elif not scale and len(raw) == 4 and raw[:2] in ("19", "20"):
+            kind = "year"
+        else:
+            kind = "number"
+        out.append(Figure(value, kind, currency, m.group(0).strip()))
+    out += [Figure(float(_CN_DIGITS[m.group(1)]), "number", None, m.group(1)) for m in _CN_COUNT.finditer(text)]
+    return out

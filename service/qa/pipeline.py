@@ -12,6 +12,7 @@ from functools import cached_property
 
 from index.embedder import Embedder
 from index.store import IndexData
+from ingest.schema import Span
 from service.qa.quoting import (AnswerParams, Draft, Quote, answer_pieces, asks_for_list, continue_lists, order_for_reading,
                                 quotable_text, select_quotes)
 from service.qa.answerability import (Synonyms, expected_answer_type, key_terms, missing_terms, source_names,
@@ -20,11 +21,14 @@ from service.qa.binding import QuestionBinding, Vocabulary, load_scopes
 from service.qa.conflicts import NOTES, conflicting
 from service.qa.comparison import comparison_entities, mentions_any, names_of, side_question
 from service.qa.followup import resolve_question
+from service.qa.generative import Generation, GenerationParams, offer_sources, write_verified
+from service.qa.verify import OfferedSource, Verdict, Verifier
+from service.qa.writer import Writer, WriterError
 from service.qa.language import detect_language, introduce, refusal
 from service.qa.translation import SentenceTable
 from service.qa.refusal import Evidence, RefusalModel
 from service.qa.retrieval import Candidate, RetrievalParams, complete_sentence_scores, retrieve
-from service.schemas import MAX_QUESTION_CHARS, AskResponse, Citation, Passage, SearchResponse
+from service.schemas import MAX_QUESTION_CHARS, AskResponse, Citation, Passage, SearchResponse, UnsupportedSentence
 
 REFUSAL_CONTEXT = 3  # nearest passages shown with a refusal, for the reader to check
 SIDE_PASSAGES = 3  # passages searched for each side of a comparison
@@ -40,6 +44,9 @@ class PipelineParams:
     # Weighs the evidence once the binding rules have passed (service/qa/refusal.py); None
     # leaves the decision to min_sentence_cosine alone.
     refusal: RefusalModel | None = None
+    generation: GenerationParams = field(default_factory=GenerationParams)
+    # extractive, generative, or auto (generative when a writer is configured).
+    answer_mode: str = "extractive"
 
 
 @dataclass
@@ -63,9 +70,11 @@ class Assessment:
 
 
 class QAPipeline:
-    def __init__(self, embedder: Embedder, params: PipelineParams | None = None) -> None:
+    def __init__(self, embedder: Embedder, params: PipelineParams | None = None, writer: Writer | None = None) -> None:
         self.embedder = embedder
         self.params = params or PipelineParams()
+        self.writer = writer
+        self._sentence_rows: tuple[IndexData | None, dict[str, dict[int, int]]] = (None, {})
         self._tables: tuple[IndexData | None, SentenceTable | None] = (None, None)
         self._vocabulary_cache: tuple[str, Vocabulary] = ("", Vocabulary(Synonyms(), load_scopes()))
         self._quotable: tuple[IndexData | None, str, str] = (None, "", "")
@@ -95,27 +104,128 @@ class QAPipeline:
             timings_ms={"total": round(_ms(t0), 1)},
         )
 
-    def ask(self, data: IndexData, question: str, history: list[tuple[str, str]] | None = None, top_k: int = 5) -> AskResponse:
-        response, _ = self.ask_with_assessment(data, question, history, top_k)
+    def ask(self, data: IndexData, question: str, history: list[tuple[str, str]] | None = None, top_k: int = 5,
+            mode: str | None = None) -> AskResponse:
+        response, _ = self.ask_with_assessment(data, question, history, top_k, mode)
         return response
 
     def ask_with_assessment(self, data: IndexData, question: str, history: list[tuple[str, str]] | None = None,
-                            top_k: int = 5) -> tuple[AskResponse, Assessment]:
+                            top_k: int = 5, mode: str | None = None,
+                            generation: Generation | None = None) -> tuple[AskResponse, Assessment]:
         draft = self._draft(data, question, history or [], top_k)
-        return draft.response(), draft.assessment
+        response = None
+        for kind, payload in self._events(data, draft, mode, generation):
+            if kind == "done":
+                response = payload
+        return response, draft.assessment  # type: ignore[return-value]
 
     def ask_events(self, data: IndexData, question: str, history: list[tuple[str, str]] | None = None,
-                   top_k: int = 5) -> Iterator[tuple[str, object]]:
+                   top_k: int = 5, mode: str | None = None) -> Iterator[tuple[str, object]]:
         """The answer as stream events: ("citations", [...]), ("delta", text)..., ("done", AskResponse).
 
         The citations event is ready as soon as retrieval and sentence selection are,
-        before any answer text; the done event carries the same reply as ``ask``.
+        before any answer text; the done event carries the same reply as ``ask``, and its
+        answer is always the deltas joined. A generated answer streams verified sentences only.
         """
-        draft = self._draft(data, question, history or [], top_k)
+        yield from self._events(data, self._draft(data, question, history or [], top_k), mode, None)
+
+    def resolve_mode(self, requested: str | None) -> tuple[str, str | None]:
+        """(mode to use, fallback reason): generative needs a writer."""
+        wanted = requested or self.params.answer_mode
+        if wanted == "auto":
+            return ("generative" if self.writer is not None else "extractive"), None
+        if wanted == "generative" and self.writer is None:
+            return "extractive", "llm_not_configured"
+        return wanted, None
+
+    def _events(self, data: IndexData, draft: "_Answer", requested: str | None,
+                generation: Generation | None) -> Iterator[tuple[str, object]]:
+        mode, fallback = self.resolve_mode(requested)
+        if mode == "generative" and draft.answerable:
+            yield from self._generated(data, draft, generation if generation is not None else Generation())
+            return
+        if mode == "generative":
+            # The documents do not answer: the question never reaches the LLM.
+            fallback = "not_answerable"
         yield "citations", draft.citations
         for piece in draft.pieces:
             yield "delta", piece
-        yield "done", draft.response()
+        yield "done", draft.response(fallback=fallback)
+
+    def _generated(self, data: IndexData, draft: "_Answer", generation: Generation) -> Iterator[tuple[str, object]]:
+        """Written sentences, each verified before it is sent; the extractive answer when too
+        few survive or the LLM fails (its reason is the reply's ``fallback``)."""
+        sources, verifier = self._verifier(data, draft)
+        offered = {c.n: c for c in draft.citations}
+        hit_of = {data.chunks[h.index].chunk.chunk_id: h for h in draft.hits}
+        for source in sources:
+            if source.n not in offered:
+                offered[source.n] = Citation(n=source.n, **_passage(data, hit_of[source.chunk_id]).model_dump())
+        citations = sorted(offered.values(), key=lambda c: c.n)
+        yield "citations", citations
+        kept: list[Verdict] = []
+        fallback: str | None = None
+        question = draft.resolved or draft.question
+        t_generate = time.perf_counter()
+        try:
+            for verdict in write_verified(self.writer, verifier, question, sources, draft.asked, generation):
+                if verdict.ok:
+                    kept.append(verdict)
+                    yield "delta", verdict.rendered(draft.asked)
+        except WriterError as exc:
+            fallback = exc.reason
+        draft.generate_ms = (time.perf_counter() - t_generate) * 1000
+        if generation.first_verified_s is not None:
+            draft.first_sentence_ms = (t_generate - draft.started) * 1000 + generation.first_verified_s * 1000
+        unsupported = [UnsupportedSentence(text=v.text, reason=v.reason or "", check=v.check) for v in generation.verdicts if not v.ok]
+        complete = bool(kept) and type_satisfied(draft.assessment.answer_type, [v.text for v in kept], question)
+        if complete:
+            shown = "".join(v.rendered(draft.asked) for v in kept).rstrip()
+            used: dict[int, dict[int, Span]] = {}
+            for verdict in kept:
+                for sentence in verdict.support:
+                    n = next(s.n for s in sources if sentence in s.sentences)
+                    used.setdefault(n, {})[sentence.span.start] = sentence.span
+            cited = [c.model_copy(update={"highlights": [used[c.n][k] for k in sorted(used[c.n])]})
+                     for c in citations if c.n in used]
+            yield "done", draft.response(answer=shown, citations=cited, mode="generative", unsupported=unsupported)
+            return
+        # Verified sentences already sent stay; the extractive answer follows them.
+        prefix = "\n\n" if kept else ""
+        for i, piece in enumerate(draft.pieces):
+            yield "delta", (prefix if i == 0 else "") + piece
+        shown = "".join(v.rendered(draft.asked) for v in kept).rstrip() + prefix + "".join(draft.pieces)
+        yield "done", draft.response(answer=shown, fallback=fallback or "unverified", unsupported=unsupported)
+
+    def verifier(self, data: IndexData, question: str, history: list[tuple[str, str]] | None = None,
+                 top_k: int = 5) -> tuple[list[OfferedSource], Verifier]:
+        """What the writer would be shown for ``question``, and the verifier of what it writes."""
+        return self._verifier(data, self._draft(data, question, history or [], top_k))
+
+    def _verifier(self, data: IndexData, draft: "_Answer") -> tuple[list[OfferedSource], Verifier]:
+        sources = offer_sources(data, draft.hits, draft.citations, self.params.generation)
+        return sources, Verifier(self._vocabulary(data), data.documents, sources, draft.asked, self.embedder.embed_written,
+                                 self._source_vectors(data, sources), self.params.generation.verify)
+
+    def _source_vectors(self, data: IndexData, sources: list[OfferedSource]) -> np.ndarray:
+        """Unit vectors of the offered sentences: stored at index time where the index has them."""
+        if self._sentence_rows[0] is not data:
+            self._sentence_rows = (data, {})
+        rows_by_doc = self._sentence_rows[1]
+        out = []
+        for source in sources:
+            doc = data.documents[source.doc_id]
+            if doc.sentence_vectors and data.sentence_vectors is not None and len(data.sentence_vectors):
+                rows = rows_by_doc.get(doc.doc_id)
+                if rows is None:
+                    rows = rows_by_doc[doc.doc_id] = {span.start: doc.sentence_row + i for i, span in enumerate(doc.sentences)}
+                found = [rows.get(s.span.start) for s in source.sentences]
+                if all(r is not None for r in found):
+                    out.append(data.sentence_vectors[found])
+                    continue
+            out.append(self.embedder.embed_documents([s.text for s in source.sentences], title=doc.title))
+        dims = data.sentence_vectors.shape[1] if data.sentence_vectors is not None and data.sentence_vectors.ndim == 2 else 0
+        return np.concatenate(out) if out else np.zeros((0, dims), dtype=np.float32)
 
     def _draft(self, data: IndexData, question: str, history: list[tuple[str, str]], top_k: int) -> "_Answer":
         t0 = time.perf_counter()
@@ -212,6 +322,7 @@ class QAPipeline:
         return _Answer(
             answerable=answerable, citations=citations, pieces=pieces, assessment=assessment,
             resolved=resolved if resolved != question.strip() else None, started=t0, retrieved=t_retrieved,
+            question=question.strip(), asked=asked, hits=hits,
         )
 
     @staticmethod
@@ -298,18 +409,30 @@ class _Answer:
     resolved: str | None
     started: float
     retrieved: float
+    question: str = ""
+    asked: str = "en"  # the question's language
+    hits: list[Candidate] = field(default_factory=list)  # the cited candidates, as numbered by citations
+    generate_ms: float | None = None
+    first_sentence_ms: float | None = None
 
-    def response(self) -> AskResponse:
+    def response(self, *, answer: str | None = None, citations: list[Citation] | None = None, mode: str = "extractive",
+                 fallback: str | None = None, unsupported: list[UnsupportedSentence] | None = None) -> AskResponse:
         finished = time.perf_counter()
+        timings = {"retrieve": round((self.retrieved - self.started) * 1000, 1),
+                   "answer": round((finished - self.retrieved) * 1000, 1),
+                   "total": round((finished - self.started) * 1000, 1)}
+        if self.generate_ms is not None:
+            timings["generate"] = round(self.generate_ms, 1)
+        if self.first_sentence_ms is not None:
+            timings["first_sentence"] = round(self.first_sentence_ms, 1)
         return AskResponse(
-            answer="".join(self.pieces),
+            answer="".join(self.pieces) if answer is None else answer,
             answerable=self.answerable,
-            citations=self.citations,
-            timings_ms={"retrieve": round((self.retrieved - self.started) * 1000, 1),
-                        "answer": round((finished - self.retrieved) * 1000, 1),
-                        "total": round((finished - self.started) * 1000, 1)},
+            citations=self.citations if citations is None else citations,
+            timings_ms=timings,
             resolved_question=self.resolved,
             confidence=round(self.assessment.best_cosine, 4),
+            mode=mode, fallback=fallback, unsupported=unsupported or [],
         )
 
 

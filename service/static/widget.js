@@ -1,5 +1,6 @@
 /*! citeqa chat widget: one file, no dependencies.
- * <script src="https://host/widget.js" data-api="https://host" data-title="..." data-lang="zh|en|auto" defer></script>
+ * <script src="https://host/widget.js" data-api="https://host" data-title="..." data-lang="zh|en|auto"
+ *         data-mode="extractive|generative|auto (default: the server's setting)" defer></script>
  * Renders in a shadow root; document text is only ever inserted as text, never as HTML. */
 (function () {
   "use strict";
@@ -11,7 +12,9 @@
   var langAttr = (script.getAttribute("data-lang") || "auto").toLowerCase();
   var pageLang = (document.documentElement.lang || navigator.language || "en").toLowerCase();
   var LANG = langAttr === "zh" || langAttr === "en" ? langAttr : (pageLang.indexOf("zh") === 0 ? "zh" : "en");
-  var TIMEOUT_MS = 30000;
+  var MODE = (script.getAttribute("data-mode") || "").toLowerCase();
+  // A written answer may take the LLM's whole budget (CITEQA_LLM_TIMEOUT_SECONDS, 30 s) before it falls back.
+  var TIMEOUT_MS = 60000;
   var STORE_KEY = "citeqa:" + API;
 
   var T = {
@@ -20,7 +23,8 @@
       placeholder: "输入问题，按 Enter 发送", input: "你的问题", log: "对话记录", you: "你", bot: "助手",
       thinking: "正在检索…", refused: "文档中没有找到答案", sources: "来源", back: "返回对话", passage: "引用段落",
       unreachable: "无法连接服务器，请稍后重试。", slow: "服务器响应超时，请稍后重试。", failed: "请求失败：",
-      cite: "查看引用 ", empty: "可以问我关于这些文档的问题。"
+      cite: "查看引用 ", empty: "可以问我关于这些文档的问题。",
+      generative: "AI 撰写，每句均已与引用原文核对", extractive: "摘自文档原文", fallback: "（AI 回答未通过核对，改为引用原文）"
     },
     en: {
       title: "Ask the documents", open: "Open the assistant", close: "Close", reset: "New conversation", send: "Send",
@@ -28,7 +32,9 @@
       thinking: "Searching…", refused: "The documents do not answer this", sources: "Sources", back: "Back to the conversation",
       passage: "Cited passage", unreachable: "Cannot reach the server. Please try again later.",
       slow: "The server is taking too long. Please try again.", failed: "Request failed: ", cite: "Show source ",
-      empty: "Ask me about these documents."
+      empty: "Ask me about these documents.",
+      generative: "Written by AI; every sentence checked against its source", extractive: "Quoted from the documents",
+      fallback: " (the AI answer could not be verified, so the documents are quoted)"
     }
   }[LANG];
   var TITLE = script.getAttribute("data-title") || T.title;
@@ -57,6 +63,7 @@
     ".sources{margin:6px 0 0;padding:0;list-style:none;font-size:12px;color:#444}",
     ".sources button{background:none;border:0;color:#1f4fd8;cursor:pointer;text-align:left;padding:1px 0;font-size:12px;text-decoration:underline;overflow-wrap:anywhere}",
     ".empty{color:#666;font-size:13px}",
+    ".mode{display:block;margin-top:6px;font-size:11px;color:#555}",
     "form{display:flex;gap:6px;padding:10px;border-top:1px solid #e4e4e4}",
     "textarea{flex:1;min-width:0;resize:none;height:42px;padding:8px;border:1px solid #bbb;border-radius:8px;font-size:14px}",
     "form button{border:0;border-radius:8px;background:#1f4fd8;color:#fff;padding:0 14px;cursor:pointer;font-size:14px}",
@@ -147,6 +154,11 @@
       });
       node.appendChild(list);
     }
+    if (msg.mode && msg.answerable && !msg.pending) {
+      var said = msg.mode === "generative" ? T.generative : T.extractive;
+      if (msg.fallback && msg.fallback !== "not_answerable" && msg.fallback !== "llm_not_configured") said += T.fallback;
+      node.appendChild(el("span", { class: "mode", "data-mode": msg.mode, text: said }));
+    }
     return node;
   }
 
@@ -203,7 +215,8 @@
     fetch(API + "/v1/ask", {
       method: "POST", signal: controller.signal,
       headers: { "Content-Type": "application/json", "Accept": "text/event-stream" },
-      body: JSON.stringify({ question: question, history: past, stream: true })
+      body: JSON.stringify(MODE ? { question: question, history: past, stream: true, mode: MODE }
+                                : { question: question, history: past, stream: true })
     }).then(function (res) {
       if (!res.ok) {
         return res.json().catch(function () { return {}; }).then(function (body) {
@@ -235,6 +248,7 @@
       else if (event === "delta") { bot.content += payload.text; render(); }
       else if (event === "done") {
         bot.content = payload.answer; bot.citations = payload.citations; bot.answerable = payload.answerable;
+        bot.mode = payload.mode; bot.fallback = payload.fallback;
       }
     }
     function pump() {

@@ -22,14 +22,16 @@ def ask(body: AskRequest, ready: ReadyDep, accept: str | None = Header(default=N
 
     With `stream: true` or `Accept: text/event-stream` the reply is Server-Sent Events:
     `citations` (JSON list), `delta` events (`{"text": ...}`), then `done` with the full reply.
+    `mode` chooses quoted (`extractive`) or LLM-written, verified (`generative`) answers; the
+    reply's `mode` and `fallback` say which answered and why.
     """
     pipeline, index = ready
     history = [(turn.role, turn.content) for turn in body.history]
     if not wants_stream(body.stream, accept):
-        return pipeline.ask(index, body.question, history, body.top_k)
+        return pipeline.ask(index, body.question, history, body.top_k, body.mode)
 
     def events() -> Iterator[str]:
-        for kind, payload in pipeline.ask_events(index, body.question, history, body.top_k):
+        for kind, payload in pipeline.ask_events(index, body.question, history, body.top_k, body.mode):
             yield sse_event(kind, {"text": payload} if kind == "delta" else payload)
 
     return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)

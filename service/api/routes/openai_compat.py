@@ -68,7 +68,7 @@ def chat_completions(body: ChatCompletionRequest, ready: ReadyDep, accept: str |
     created = int(time.time())
 
     if not wants_stream(body.stream, accept):
-        reply = pipeline.ask(index, question, history, body.top_k)
+        reply = pipeline.ask(index, question, history, body.top_k, body.mode)
         content = inert(reply.answer) + (source_list(reply.citations) if reply.answerable else "")
         return {
             "id": completion_id, "object": "chat.completion", "created": created, "model": MODEL_ID,
@@ -76,6 +76,8 @@ def chat_completions(body: ChatCompletionRequest, ready: ReadyDep, accept: str |
             "usage": _usage(question, content),
             "citations": [c.model_dump() for c in reply.citations],
             "answerable": reply.answerable,
+            "mode": reply.mode, "fallback": reply.fallback,
+            "unsupported": [u.model_dump() for u in reply.unsupported],
         }
 
     def chunk(delta: dict, finish: str | None = None, **extra) -> str:
@@ -86,7 +88,7 @@ def chat_completions(body: ChatCompletionRequest, ready: ReadyDep, accept: str |
     def events() -> Iterator[str]:
         citations: list[Citation] = []
         sent = ""  # the content so far, for escapes that depend on what came before
-        for kind, payload in pipeline.ask_events(index, question, history, body.top_k):
+        for kind, payload in pipeline.ask_events(index, question, history, body.top_k, body.mode):
             if kind == "citations":
                 citations = payload  # type: ignore[assignment]
                 yield chunk({"role": "assistant", "content": ""}, citations=[c.model_dump() for c in citations])
@@ -98,7 +100,8 @@ def chat_completions(body: ChatCompletionRequest, ready: ReadyDep, accept: str |
                 reply: AskResponse = payload  # type: ignore[assignment]
                 if reply.answerable:
                     yield chunk({"content": source_list(reply.citations)})
-                yield chunk({}, "stop", citations=[c.model_dump() for c in reply.citations], answerable=reply.answerable)
+                yield chunk({}, "stop", citations=[c.model_dump() for c in reply.citations], answerable=reply.answerable,
+                            mode=reply.mode, fallback=reply.fallback)
         yield sse_event(None, "[DONE]")
 
     return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
