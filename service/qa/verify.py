@@ -84,7 +84,7 @@ class Verdict:
         body, stop = (self.text[: m.start()], m.group(0)) if m else (self.text, "")
         stop = stop or ("。" if language == "zh" else ".")
         markers = "".join(f"[{n}]" for n in self.cited)
-        return f"{body.rstrip()} {markers}{stop}" + ("" if language == "zh" else " ")
+        return f"{body.rstrip()} {markers}{stop}"
 
 
 def split_markers(sentence: str) -> tuple[str, list[int]]:

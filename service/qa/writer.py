@@ -119,11 +119,13 @@ class Writer:
 
 
 def _reason(exc: Exception) -> str:
+    import httpx
     import openai
 
-    if isinstance(exc, openai.APITimeoutError):
+    # Mid-stream, the SDK lets httpx's own errors through unwrapped.
+    if isinstance(exc, (openai.APITimeoutError, httpx.TimeoutException)):
         return "llm_timeout"
-    if isinstance(exc, openai.APIConnectionError):
+    if isinstance(exc, (openai.APIConnectionError, httpx.TransportError)):
         return "llm_unavailable"
     if isinstance(exc, openai.APIStatusError) and exc.status_code in (502, 503, 504):
         return "llm_unavailable"

@@ -182,3 +182,16 @@ def test_document_text_is_never_html(browser, tmp_path_factory, embedder, host_p
         q(root, ".msg.bot .cite")[0].click()
         assert XSS in q(root, ".viewer .text")[0].text
         assert q(root, "img") == [] and not browser.execute_script("return window.__pwned")
+
+
+def test_generative_answers_stream_and_say_how_they_were_made(browser, generative_server, host_pages):
+    root = open_widget(browser, host_pages.url(generative_server.url, lang="zh", mode="generative"))
+    q(root, ".launcher")[0].click()
+    ask(root, "微软Azure走的是哪种路线？")
+    label = wait(lambda: q(root, ".msg.bot .mode"), timeout=120)[0]
+    assert label.get_attribute("data-mode") == "generative" and "核对" in label.text
+    bubble = q(root, ".msg.bot")[0]
+    assert "垂直整合" in bubble.text
+    browser.save_screenshot(str(ARTIFACTS / "widget-generative.png"))
+    q(root, ".msg.bot .cite")[0].click()
+    assert "垂直整合" in q(root, ".viewer mark")[0].text
