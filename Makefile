@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run install models models-llm index serve serve-llm browser test test-fast eval latency clean
+.PHONY: run install models models-llm index serve serve-llm browser test test-llm test-fast eval latency clean
 
 run: index
 	$(BIN)/citeqa serve
@@ -44,8 +44,12 @@ browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver fonts-noto-cjk; }
 
-test: models models-llm browser
-	$(BIN)/python -m pytest
+test: models browser
+	$(BIN)/python -m pytest -m "not llm"
+
+# Generative answers through the bundled LLM (about 6 minutes more); CI runs these too.
+test-llm: models models-llm browser
+	$(BIN)/python -m pytest -m llm
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow"

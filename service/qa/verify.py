@@ -97,7 +97,7 @@ def split_markers(sentence: str) -> tuple[str, list[int]]:
 class VerifyParams:
     # Cosine between a written sentence and the cited sentence it restates (document vectors on
     # both sides). Decided on the tuning set (evals/REPORT.md, "Verified LLM answers").
-    min_cosine: float = 0.70
+    min_cosine: float = 0.72
 
 
 class Verifier:

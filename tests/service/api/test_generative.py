@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import RunningServer, free_port
 from tests.service.api.test_stream import read_events
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.llm]
 MARKER = re.compile(r"\[(\d+)\]")
 
 
@@ -24,23 +24,9 @@ def ask(server, body, timeout=120):
 
 
 def stream(server, body, on_event=None):
-    events = []
     with httpx.stream("POST", server.url + "/v1/ask", json=body | {"stream": True}, timeout=120) as r:
         assert r.status_code == 200
-        kind, data = None, []
-        for line in r.iter_lines():
-            if line.startswith("event:"):
-                kind = line[6:].strip()
-            elif line.startswith("data:"):
-                data.append(line[5:].strip())
-            elif not line and data:
-                import json
-
-                events.append((kind, json.loads("".join(data))))
-                if on_event:
-                    on_event(kind)
-                kind, data = None, []
-    return events
+        return read_events(r, on_event)
 
 
 def assert_cited(reply):

@@ -8,7 +8,8 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-def read_events(response: httpx.Response) -> list[tuple[str, object]]:
+def read_events(response: httpx.Response, on_event=None) -> list[tuple[str, object]]:
+    """The SSE events of a response; ``on_event(kind)`` is called as each arrives."""
     events, kind, data = [], None, []
     for line in response.iter_lines():
         if line.startswith("event:"):
@@ -17,6 +18,8 @@ def read_events(response: httpx.Response) -> list[tuple[str, object]]:
             data.append(line[5:].strip())
         elif not line and data:
             events.append((kind, json.loads("".join(data))))
+            if on_event:
+                on_event(kind)
             kind, data = None, []
     return events
 

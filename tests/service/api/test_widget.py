@@ -184,6 +184,7 @@ def test_document_text_is_never_html(browser, tmp_path_factory, embedder, host_p
         assert q(root, "img") == [] and not browser.execute_script("return window.__pwned")
 
 
+@pytest.mark.llm
 def test_generative_answers_stream_and_say_how_they_were_made(browser, generative_server, host_pages):
     root = open_widget(browser, host_pages.url(generative_server.url, lang="zh", mode="generative"))
     q(root, ".launcher")[0].click()

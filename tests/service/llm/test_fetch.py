@@ -25,6 +25,7 @@ def test_parts_that_are_not_the_model_leave_nothing_behind(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.llm
 def test_a_second_fetch_does_nothing():
     # `make test` fetched the model first (`citeqa models fetch --llm`).
     result = fetch.fetch_local_llm(Settings().model_dir)

@@ -6,7 +6,7 @@ one figure changed, as noted; each is checked against the passages the writer wa
 
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.llm]  # with the generative suite: `make test-llm`
 
 
 def verdict(pipeline, corpus_index, question: str, written: str):
