@@ -452,6 +452,12 @@ class QuestionBinding:
         side.wanted = self.vocabulary.entity_keys(name) or self.wanted
         return side
 
+    def owned_by(self, keys: frozenset[str]) -> "QuestionBinding":
+        """The same binding, for a figure a claim gives to one entity: bound to that entity only."""
+        side = QuestionBinding(self.vocabulary, self.documents, self.question, self.answer_type, claim=not self._given)
+        side.wanted = [keys]
+        return side
+
     def section(self, doc_id: str, start: int) -> str:
         doc = self.documents[doc_id]
         return self.vocabulary.heading_text(doc_id, doc.title, doc.text, start)

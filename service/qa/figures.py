@@ -66,6 +66,8 @@ class Figure:
     kind: str  # "money", "percent", "year" or "number"
     currency: str | None
     text: str
+    start: int = 0  # where it stands in the text it was read from
+    end: int = 0
 
     def equals(self, other: "Figure") -> bool:
         """The same quantity: scale-normalised values within rounding, and no clash of kind or
@@ -100,6 +102,7 @@ def figures(text: str) -> list[Figure]:
             kind = "year"
         else:
             kind = "number"
-        out.append(Figure(value, kind, currency, m.group(0).strip()))
-    out += [Figure(float(_CN_DIGITS[m.group(1)]), "number", None, m.group(1)) for m in _CN_COUNT.finditer(text)]
+        out.append(Figure(value, kind, currency, m.group(0).strip(), m.start("num"), m.end()))
+    out += [Figure(float(_CN_DIGITS[m.group(1)]), "number", None, m.group(1), m.start(1), m.end(1))
+            for m in _CN_COUNT.finditer(text)]
     return out

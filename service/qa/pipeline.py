@@ -20,6 +20,7 @@ from service.qa.answerability import (Synonyms, expected_answer_type, key_terms,
 from service.qa.binding import QuestionBinding, Vocabulary, load_scopes
 from service.qa.conflicts import NOTES, conflicting
 from service.qa.comparison import comparison_entities, mentions_any, names_of, side_question
+from service.qa.completeness import missing_parts
 from service.qa.followup import resolve_question
 from service.qa.generative import Generation, GenerationParams, offer_sources, write_verified
 from service.qa.verify import OfferedSource, Verdict, Verifier
@@ -183,7 +184,12 @@ class QAPipeline:
         if generation.first_verified_s is not None:
             draft.first_sentence_ms = (t_generate - draft.started) * 1000 + generation.first_verified_s * 1000
         unsupported = [UnsupportedSentence(text=v.text, reason=v.reason or "", check=v.check) for v in generation.verdicts if not v.ok]
-        complete = bool(kept) and type_satisfied(draft.assessment.answer_type, [v.text for v in kept], question)
+        answer_type = draft.assessment.answer_type
+        left_out = missing_parts(question, " ".join(v.text for v in kept), draft.quotes, draft.sides, answer_type,
+                                 self._vocabulary(data)) if kept else []
+        complete = bool(kept) and type_satisfied(answer_type, [v.text for v in kept], question) and not left_out
+        if left_out and fallback is None:
+            fallback = "incomplete"  # true sentences, but not the whole answer: the quoted one is
         if complete:
             shown = written(kept)
             used: dict[int, dict[int, Span]] = {}
@@ -327,7 +333,7 @@ class QAPipeline:
         return _Answer(
             answerable=answerable, citations=citations, pieces=pieces, assessment=assessment,
             resolved=resolved if resolved != question.strip() else None, started=t0, retrieved=t_retrieved,
-            question=question.strip(), asked=asked, hits=hits,
+            question=question.strip(), asked=asked, hits=hits, quotes=quotes if answerable else [], sides=sides,
         )
 
     @staticmethod
@@ -417,6 +423,8 @@ class _Answer:
     question: str = ""
     asked: str = "en"  # the question's language
     hits: list[Candidate] = field(default_factory=list)  # the cited candidates, as numbered by citations
+    quotes: list[Quote] = field(default_factory=list)  # what the extractive answer quotes
+    sides: list[str] = field(default_factory=list)  # the entities of a comparison
     generate_ms: float | None = None
     first_sentence_ms: float | None = None
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ingest.schema import Span
+from service.qa.answerability import source_names
 from service.qa.binding import QuestionBinding, Vocabulary
 from service.qa.comparison import side_question
 from service.qa.figures import figures
@@ -172,18 +173,25 @@ class Verifier:
                 return Verdict(text, False, "entity", f"names {text[mention.start:mention.end]!r}, which the cited passages do not")
         stated = figures(text)
         answer_type = "money" if any(f.kind == "money" for f in stated) else ("number" if stated else None)
-        binding = QuestionBinding(self.vocabulary, self.documents, text, answer_type, claim=True)
+        binding = QuestionBinding(self.vocabulary, self.documents, text, answer_type, source_names(text), claim=True)
         bound = [binding(s.doc_id, s.span.start, s.span.end, s.context) for _, s in sentences]
+        # Whose each figure is in the written sentence, read as a source sentence is read: the
+        # entity before it in its clause ("阿里云…对ERNIE…免费" gives the date to 阿里云, not ERNIE).
+        owners = self.vocabulary.sentence_subjects("", "", text, 0, len(text), [(f.start, f.end) for f in stated],
+                                                   frozenset(k for keys in binding.wanted for k in keys)) if stated else []
         support: list[int] = []
-        for figure in stated:
+        for figure, owner in zip(stated, owners):
             # A year may be stated just before the sentence ("2023年，…"), as the binding reads it too.
             holding = [i for i, (_, s) in enumerate(sentences)
                        if any(figure.equals(f) for f in figures(s.context if figure.kind == "year" else s.text))]
             if not holding:
                 return Verdict(text, False, "figure", f"the figure {figure.text!r} is not in the cited passages")
-            if not any(bound[i] for i in holding):
+            owned = binding.owned_by(owner) if owner & {k for keys in binding.wanted for k in keys} else binding
+            held = [i for i in holding if bound[i] and (owned is binding or owned(sentences[i][1].doc_id,
+                    sentences[i][1].span.start, sentences[i][1].span.end, sentences[i][1].context))]
+            if not held:
                 return Verdict(text, False, "binding", f"the figure {figure.text!r} is stated there for something else")
-            support.append(max((i for i in holding if bound[i]), key=lambda i: cosines[i]))
+            support.append(max(held, key=lambda i: cosines[i]))
         candidates = [i for i in range(len(sentences)) if bound[i]]
         if not candidates:
             return Verdict(text, False, "binding", "no cited sentence is about what it names")
