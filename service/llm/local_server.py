@@ -47,14 +47,19 @@ def run_local_server(params: LocalLLMParams, ready: threading.Event | None = Non
     if params.threads:
         common.cpuparams.n_threads = params.threads
         common.cpuparams_batch.n_threads = params.threads
+    server = xllamacpp.Server(common)
+    # After the server starts: llama.cpp installs handlers of its own for these signals.
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    server = xllamacpp.Server(common)
     print(f"local LLM listening on {server.listening_address}", flush=True)
     if ready is not None:
         ready.set()
     stop.wait()
+    # llama.cpp's HTTP threads are native and do not stop with the interpreter: leave at once
+    # (the model holds no state worth saving), or the process would outlive its signal.
+    print("local LLM stopping", flush=True)
+    os._exit(0)
 
 
 @dataclass
@@ -82,7 +87,7 @@ def start_local_process(params: LocalLLMParams, ready_timeout: float = 120.0) ->
     if params.threads:
         env["CITEQA_LOCAL_LLM_THREADS"] = str(params.threads)
     with log_file.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=_die_with_parent)
     url = f"http://{params.host}:{port}"
     deadline = time.monotonic() + ready_timeout
     while time.monotonic() < deadline:
@@ -96,6 +101,17 @@ def start_local_process(params: LocalLLMParams, ready_timeout: float = 120.0) ->
         time.sleep(0.3)
     process.kill()
     raise RuntimeError(f"the local LLM did not start within {ready_timeout:.0f} s; see {log_file}")
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux for SIGTERM when the parent dies. uvicorn re-raises the
+    SIGTERM it shut down on, so the parent's own clean-up never runs, and a kill -9 skips it anyway;
+    an orphaned LLM would hold 2 GB and the port."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _free_port(host: str) -> int:

@@ -2,9 +2,13 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
+import httpx
 import pytest
 
 
@@ -69,3 +73,42 @@ def test_an_index_built_with_other_embedding_settings_is_refused(corpus_settings
     result = citeqa("search", "阿里云", env_extra={"CITEQA_INDEX_DIR": str(corpus_settings.index_dir), **setting}, timeout=120)
     assert result.returncode == 2
     assert "ingest --rebuild" in result.stderr and "the index was built with" in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.llm
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
+def test_the_local_llm_goes_when_serve_goes(corpus_settings, how):
+    # uvicorn re-raises the SIGTERM it stopped on and SIGKILL skips every clean-up: the child
+    # LLM (2 GB, a port) must not outlive the server either way.
+    from tests.conftest import free_port
+
+    port = free_port()
+    env = {**os.environ, "CITEQA_INDEX_DIR": str(corpus_settings.index_dir), "CITEQA_LOG_LEVEL": "warning"}
+    server = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--llm", "local", "--port", str(port)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        children = [int(p) for p in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()]
+        assert children, "serve --llm local runs the LLM as a child process"
+        server.send_signal(how)
+        server.wait(30)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(Path(f"/proc/{c}").exists() and "Z" not in _state(c) for c in children):
+            time.sleep(0.2)
+        assert not any(Path(f"/proc/{c}").exists() and "Z" not in _state(c) for c in children)
+    finally:
+        server.kill()
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return "Z"
