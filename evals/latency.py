@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {machine}")
     if server is not None:
         print(f"server start to ready: {ready_s:.1f} s")
-    print(f"| endpoint | n | median ms | p95 ms | max ms |\n|---|---|---|---|---|")
+    print("| endpoint | n | median ms | p95 ms | max ms |\n|---|---|---|---|---|")
     for name, values in rows.items():
         print(f"| {name} | {len(values)} | {percentile(values, 50):.0f} | {percentile(values, 95):.0f} | {max(values):.0f} |")
     if args.json:
