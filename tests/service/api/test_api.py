@@ -129,3 +129,14 @@ def test_not_ready_without_an_index(tmp_path, embedder):
         assert "citeqa ingest" in assert_error(post(server, "/v1/ask", {"question": "x"}), 503, "not_ready")
     finally:
         server.__exit__()
+
+
+def test_generative_mode_without_an_llm_says_so_and_quotes(server):
+    plain = httpx.post(server.url + "/v1/ask", json={"question": "微软Azure走的是哪种路线？"}, timeout=60).json()
+    assert plain["mode"] == "extractive" and plain["fallback"] is None and plain["unsupported"] == []
+    asked = httpx.post(server.url + "/v1/ask", json={"question": "微软Azure走的是哪种路线？", "mode": "generative"},
+                       timeout=60).json()
+    assert asked["mode"] == "extractive" and asked["fallback"] == "llm_not_configured"
+    assert asked["answer"] == plain["answer"]
+    bad = httpx.post(server.url + "/v1/ask", json={"question": "x", "mode": "poetry"}, timeout=60)
+    assert bad.status_code == 422 and "mode" in bad.json()["error"]["message"]
