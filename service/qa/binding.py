@@ -35,7 +35,7 @@ from pathlib import Path
 import jieba
 
 from service.qa.answerability import DATE_OR_ORDINAL, GENERIC_WORDS, MONTH_NAMES, Synonyms
-from service.qa.figures import Amount, amounts
+from service.qa.figures import Figure, amounts
 from service.qa.language import mostly_cjk
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -448,14 +448,15 @@ class QuestionBinding:
 
     def for_side(self, name: str) -> "QuestionBinding":
         """The same binding, for one side of a comparison: bound to that side's entity only."""
-        side = QuestionBinding(self.vocabulary, self.documents, self.question, self.answer_type, claim=not self._given)
-        side.wanted = self.vocabulary.entity_keys(name) or self.wanted
-        return side
+        return self._bound_to(self.vocabulary.entity_keys(name) or self.wanted)
 
     def owned_by(self, keys: frozenset[str]) -> "QuestionBinding":
         """The same binding, for a figure a claim gives to one entity: bound to that entity only."""
+        return self._bound_to([keys])
+
+    def _bound_to(self, wanted: list[frozenset[str]]) -> "QuestionBinding":
         side = QuestionBinding(self.vocabulary, self.documents, self.question, self.answer_type, claim=not self._given)
-        side.wanted = [keys]
+        side.wanted = wanted
         return side
 
     def section(self, doc_id: str, start: int) -> str:
@@ -507,7 +508,7 @@ class QuestionBinding:
                 return True
         return False
 
-    def bound_amounts(self, doc_id: str, start: int, end: int) -> list[Amount]:
+    def bound_amounts(self, doc_id: str, start: int, end: int) -> list[Figure]:
         """The sums of money in a sentence that belong to an entity the question asks about."""
         doc = self.documents[doc_id]
         found = amounts(doc.text[start:end])

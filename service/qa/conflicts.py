@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from service.qa.binding import YEAR
-from service.qa.figures import Amount
+from service.qa.figures import Figure
 from service.qa.quoting import Quote
 
 NOTES = {"zh": "不同来源的数字不一致：", "en": "The sources differ: "}
 
 
-def conflicting(chosen: list[Quote], pool: list[Quote], bound_amounts: Callable[[Quote], list[Amount]],
+def conflicting(chosen: list[Quote], pool: list[Quote], bound_amounts: Callable[[Quote], list[Figure]],
                 answers: Callable[[Quote], bool], max_ratio: float = 2.0) -> list[tuple[Quote, Quote]]:
     """(chosen quote, quote that disagrees with it), at most one per chosen quote; the second
     may be another chosen quote or one from the pool."""
@@ -34,7 +34,7 @@ def conflicting(chosen: list[Quote], pool: list[Quote], bound_amounts: Callable[
             if other.doc_id == quote.doc_id or not answers(other) or any(other is o for _, o in pairs):
                 continue
             theirs = bound_amounts(other)
-            if not theirs or any(a.close_to(b) for a in mine for b in theirs):
+            if not theirs or any(a.equals(b) for a in mine for b in theirs):
                 continue  # no figure, or the sources agree on one
             years_mine, years_theirs = set(YEAR.findall(quote.context)), set(YEAR.findall(other.context))
             if years_mine and years_theirs and not years_mine & years_theirs:

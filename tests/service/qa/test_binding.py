@@ -120,8 +120,8 @@ def test_counted_nouns():
 def test_amounts_across_languages():
     assert [(a.value, a.currency) for a in amounts("谷歌投资23亿美元")] == [(2.3e9, "USD")]
     assert [(a.value, a.currency) for a in amounts("Google invested US$2.3 billion")] == [(2.3e9, "USD")]
-    assert amounts("23亿美元")[0].close_to(amounts("US$2.3 billion")[0])
-    assert not amounts("US$23 billion")[0].close_to(amounts("23亿美元")[0])
+    assert amounts("23亿美元")[0].equals(amounts("US$2.3 billion")[0])
+    assert not amounts("US$23 billion")[0].equals(amounts("23亿美元")[0])
     assert [(a.value, a.currency) for a in amounts("CNY 55.3 billion, 1730亿元")] == [(5.53e10, "CNY"), (1.73e11, "CNY")]
     assert amounts("增长21.9%，2023年") == []
 
