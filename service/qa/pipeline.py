@@ -75,7 +75,6 @@ class QAPipeline:
         self.embedder = embedder
         self.params = params or PipelineParams()
         self.writer = writer
-        self._sentence_rows: tuple[IndexData | None, dict[str, dict[int, int]]] = (None, {})
         self._tables: tuple[IndexData | None, SentenceTable | None] = (None, None)
         self._vocabulary_cache: tuple[str, Vocabulary] = ("", Vocabulary(Synonyms(), load_scopes()))
         self._quotable: tuple[IndexData | None, str, str] = (None, "", "")
@@ -220,23 +219,23 @@ class QAPipeline:
 
     def _source_vectors(self, data: IndexData, sources: list[OfferedSource]) -> np.ndarray:
         """Unit vectors of the offered sentences: stored at index time where the index has them."""
-        if self._sentence_rows[0] is not data:
-            self._sentence_rows = (data, {})
-        rows_by_doc = self._sentence_rows[1]
+        table = self._table(data)
         out = []
         for source in sources:
-            doc = data.documents[source.doc_id]
-            if doc.sentence_vectors and data.sentence_vectors is not None and len(data.sentence_vectors):
-                rows = rows_by_doc.get(doc.doc_id)
-                if rows is None:
-                    rows = rows_by_doc[doc.doc_id] = {span.start: doc.sentence_row + i for i, span in enumerate(doc.sentences)}
-                found = [rows.get(s.span.start) for s in source.sentences]
-                if all(r is not None for r in found):
-                    out.append(data.sentence_vectors[found])
-                    continue
-            out.append(self.embedder.embed_documents([s.text for s in source.sentences], title=doc.title))
+            rows = [table.row_of(source.doc_id, s.span) for s in source.sentences]
+            if all(r is not None and r < len(data.sentence_vectors) for r in rows):
+                out.append(data.sentence_vectors[rows])
+            else:
+                out.append(self.embedder.embed_documents([s.text for s in source.sentences],
+                                                         title=data.documents[source.doc_id].title))
         dims = data.sentence_vectors.shape[1] if data.sentence_vectors is not None and data.sentence_vectors.ndim == 2 else 0
         return np.concatenate(out) if out else np.zeros((0, dims), dtype=np.float32)
+
+    def _table(self, data: IndexData) -> SentenceTable:
+        """The stored sentence vectors' rows, spans and languages (built once per index version)."""
+        if self._tables[0] is not data:
+            self._tables = (data, SentenceTable(data))
+        return self._tables[1]
 
     def _draft(self, data: IndexData, question: str, history: list[tuple[str, str]], top_k: int) -> "_Answer":
         t0 = time.perf_counter()
@@ -353,9 +352,7 @@ class QAPipeline:
                            admissible: Callable[[Quote], bool]) -> tuple[list[Candidate], list[Quote]]:
         """Quotes in another language replaced by their translation in the asker's, where the
         documents have one; the translation's passage joins the cited ones."""
-        if self._tables[0] is not data:
-            self._tables = (data, SentenceTable(data))
-        table = self._tables[1]
+        table = self._table(data)
         hits, out = list(hits), []
         for quote in quotes:
             found = table.equivalent(quote.doc_id, quote.span, asked) if detect_language(quote.text) != asked else None

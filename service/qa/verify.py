@@ -179,11 +179,14 @@ class Verifier:
         # entity before it in its clause ("阿里云…对ERNIE…免费" gives the date to 阿里云, not ERNIE).
         owners = self.vocabulary.sentence_subjects("", "", text, 0, len(text), [(f.start, f.end) for f in stated],
                                                    frozenset(k for keys in binding.wanted for k in keys)) if stated else []
+        # Each cited sentence's figures, read once; a year may be stated just before the sentence
+        # ("2023年，…"), as the binding reads it too.
+        given = [figures(s.text) for _, s in sentences] if stated else []
+        years = [figures(s.context) for _, s in sentences] if any(f.kind == "year" for f in stated) else []
         support: list[int] = []
         for figure, owner in zip(stated, owners):
-            # A year may be stated just before the sentence ("2023年，…"), as the binding reads it too.
-            holding = [i for i, (_, s) in enumerate(sentences)
-                       if any(figure.equals(f) for f in figures(s.context if figure.kind == "year" else s.text))]
+            holding = [i for i in range(len(sentences))
+                       if any(figure.equals(f) for f in (years[i] if figure.kind == "year" else given[i]))]
             if not holding:
                 return Verdict(text, False, "figure", f"the figure {figure.text!r} is not in the cited passages")
             owned = binding.owned_by(owner) if owner & {k for keys in binding.wanted for k in keys} else binding
