@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
@@ -29,6 +30,7 @@ class BuildReport:
     removed: list[str] = field(default_factory=list)
     embedded_chunks: int = 0
     embedded_sentences: int = 0
+    embed_seconds: float = 0.0
     synonyms_changed: bool = False
 
     @property
@@ -97,6 +99,7 @@ def build_index(
     # Embed new material first: a failure here leaves `previous` untouched.
     new_parts = [_prepare(doc, chunk_size, chunk_overlap) for doc in fresh]
     total = sum(len(p.chunks) + (len(p.sentences) if sentence_vectors else 0) for p in new_parts)
+    embed_started = time.perf_counter()
     with tqdm(total=total, unit="text", desc="embedding", disable=not show_progress or not total, dynamic_ncols=True) as bar:
         def progress(n: int) -> None:
             bar.update(n)
@@ -105,6 +108,7 @@ def build_index(
 
         chunk_vectors = _embed_chunks(embedder, new_parts, dims, progress)
         all_new_sentences = _embed_sentences(embedder, new_parts if sentence_vectors else [], dims, progress)
+    report.embed_seconds = time.perf_counter() - embed_started
     report.embedded_chunks = sum(len(p.chunks) for p in new_parts)
     report.embedded_sentences = len(all_new_sentences)
 
