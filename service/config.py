@@ -146,6 +146,9 @@ class Settings(BaseSettings):
     max_connections: int = Field(default=1000, ge=1)
     keep_alive_seconds: int = Field(default=5, ge=1)
     log_level: str = "info"
+    # text: one readable line per event; json: one JSON object per line (time, level, request_id,
+    # and for requests method, route, status, ms, answerable) for a log pipeline.
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("cors_origins", "api_keys", mode="before")
     @classmethod

@@ -11,13 +11,19 @@ from fastapi import FastAPI
 from index.embedder import Embedder
 from fastapi.middleware.cors import CORSMiddleware
 
-from service.api.routes import ask, documents, health, openai_compat, search, widget
+from service.api.access import HEADER as REQUEST_ID_HEADER, RequestContext
+from service.api.routes import ask, documents, health, metrics, openai_compat, search, widget
 from service.api.deps import ReadGuard
 from service.config import Settings
 from service.api.errors import install_error_handlers
 from service.schemas import ErrorResponse
 from service.api.middleware import AccessGuard, BodyGuard
 from service.api.state import AppState
+
+
+_READ_ROUTERS = (ask, search, openai_compat)
+_OWN_GUARD_ROUTERS = (documents, health, metrics)  # these set their own guards per route
+_ROUTERS = (*_READ_ROUTERS, *_OWN_GUARD_ROUTERS, widget)
 
 
 def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None, load_in_background: bool = True) -> FastAPI:
@@ -53,14 +59,19 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
-        allow_headers=["Content-Type", "Authorization", "Accept"],
+        allow_headers=["Content-Type", "Authorization", "Accept", REQUEST_ID_HEADER],
+        expose_headers=[REQUEST_ID_HEADER],
         max_age=600,
     )
+    # Outermost: every response, refusals by the guards and CORS preflights included, gets an ID.
+    # The routers' own routes name the requests answered before routing (included without prefixes).
+    routes = [route for module in _ROUTERS for route in module.router.routes]
+    app.add_middleware(RequestContext, metrics=state.metrics, routes=routes)
     # Every error has the same documented shape, so clients and schema fuzzers can rely on it.
     errors = {status: {"model": ErrorResponse} for status in (400, 401, 403, 404, 408, 413, 415, 422, 429, 503)}
-    for module in (ask, search, openai_compat):
+    for module in _READ_ROUTERS:
         app.include_router(module.router, dependencies=[ReadGuard], responses=errors)
-    for module in (documents, health):  # these set their own guards per route
+    for module in _OWN_GUARD_ROUTERS:
         app.include_router(module.router, responses=errors)
     app.include_router(widget.router)
     return app

@@ -10,6 +10,7 @@ from index.store import IndexData
 from service.api.errors import ApiError
 from service.qa.pipeline import QAPipeline
 from service.api.state import AppState
+from service.schemas import AskResponse, SearchResponse
 
 
 def get_state(request: Request) -> AppState:
@@ -38,7 +39,25 @@ def guard_write(request: Request, state: Annotated[AppState, Depends(get_state)]
     state.limiter.check(_client(request), "writes")
 
 
+class Outcome:
+    """What a route reports once it knows it: metrics, and the access log line's outcome fields."""
+
+    def __init__(self, request: Request, state: Annotated[AppState, Depends(get_state)]) -> None:
+        self.request = request
+        self.metrics = state.metrics
+
+    def answered(self, reply: AskResponse) -> None:
+        # request.state is the ASGI scope's "state": the access middleware reads it after the last byte.
+        self.request.state.answerable = reply.answerable
+        self.request.state.mode = reply.mode
+        self.metrics.observe_ask(reply, self.request.url.path)
+
+    def searched(self, reply: SearchResponse) -> None:
+        self.metrics.observe_search(reply)
+
+
 StateDep = Annotated[AppState, Depends(get_state)]
 ReadGuard = Depends(guard_read)
 WriteGuard = Depends(guard_write)
+OutcomeDep = Annotated[Outcome, Depends(Outcome)]
 ReadyDep = Annotated[tuple[QAPipeline, IndexData], Depends(ready_pipeline)]

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.dense import VectorStoreError
+from service.api.logs import request_id
 
 log = logging.getLogger(__name__)
 
@@ -95,4 +96,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_error", "the server failed to handle this request; it has been logged")
+        response = error_response(500, "internal_error", "the server failed to handle this request; it has been logged")
+        # Answered outside the request-ID middleware (Starlette's outermost error layer): the
+        # ID is still in this task's context, so the client can quote it to the operator.
+        rid = request_id.get()
+        if rid:
+            response.headers["X-Request-ID"] = rid
+        return response

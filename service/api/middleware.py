@@ -24,7 +24,7 @@ _ACCEPTS: dict[str, tuple[bytes, ...]] = {"/v1/documents": (b"application/json",
 
 
 class AccessGuard:
-    """Bearer keys for /v1/* (writes: the admin key; reads: an API key when configured)."""
+    """Bearer keys for /v1/* and /metrics (writes: the admin key; reads: an API key when configured)."""
 
     def __init__(self, app: ASGIApp, settings: Settings, limiter: RateLimiter) -> None:
         self.app = app
@@ -32,7 +32,7 @@ class AccessGuard:
         self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] == "OPTIONS" or not scope["path"].startswith("/v1/"):
+        if scope["type"] != "http" or scope["method"] == "OPTIONS" or not _keyed(scope["path"]):
             await self.app(scope, receive, send)
             return
         authorization = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None)
@@ -109,6 +109,8 @@ class BodyGuard:
                 return
             chunks.append(body)
             more = message.get("more_body", False)
+        # For the upload metrics: what was actually received, whatever the headers claimed.
+        scope.setdefault("state", {})["body_bytes"] = size
         replayed = False
 
         async def replay() -> Message:
@@ -119,6 +121,11 @@ class BodyGuard:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+def _keyed(path: str) -> bool:
+    # /metrics tells request volumes and document counts: as private as the documents themselves.
+    return path.startswith("/v1/") or path == "/metrics"
 
 
 async def reject(send: Send, status: int, code: str, message: str, headers: dict[str, str] | None = None,

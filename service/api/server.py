@@ -9,11 +9,17 @@ three; ``limit_concurrency`` the last. Body pace is ``service.api.middleware.Bod
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from service.api.logs import logging_config
 from service.config import Settings
 
 
@@ -101,9 +107,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
 
 def uvicorn_config(app: Any, settings: Settings, *, host: str, port: int, **extra: Any) -> uvicorn.Config:
+    # citeqa's access log (service.api.access) replaces uvicorn's: it has the request ID and the route.
     config = uvicorn.Config(app, host=host, port=port, http=GuardedHttpToolsProtocol,
                             limit_concurrency=settings.max_connections, timeout_keep_alive=settings.keep_alive_seconds,
-                            log_level=settings.log_level, **extra)
+                            log_level=settings.log_level, access_log=False,
+                            log_config=logging_config(settings.log_format, settings.log_level), **extra)
     config.citeqa_header_limits = (settings.header_timeout_seconds, settings.max_headers, settings.max_header_bytes)
     return config
 
@@ -113,6 +121,23 @@ def serve(config: uvicorn.Config) -> None:
     if config.workers > 1:
         from uvicorn.supervisors import Multiprocess
 
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        with _shared_metrics():
+            Multiprocess(config, sockets=[config.bind_socket()]).run()
     else:
         uvicorn.Server(config).run()
+
+
+@contextmanager
+def _shared_metrics() -> Iterator[None]:
+    """Workers are separate processes: their metrics meet in files in one folder (prometheus-client's
+    multiprocess mode), fresh for each run. An operator's own PROMETHEUS_MULTIPROC_DIR is kept."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="citeqa-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder  # the workers are spawned after this, with it
+    try:
+        yield
+    finally:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -11,6 +11,7 @@ from index.store import IndexData, current_version_dir, load_index
 from service.config import Settings
 from service.indexing import reconcile_uploads
 from service.qa.pipeline import QAPipeline
+from service.api.metrics import Metrics
 from service.api.security import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class AppState:
     index: IndexData | None = None
     error: str | None = None  # why the app is not ready, for /readyz
     limiter: RateLimiter = field(init=False)
+    metrics: Metrics = field(default_factory=Metrics)
     _stop: threading.Event = field(default_factory=threading.Event)
     _publish_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -62,10 +64,16 @@ class AppState:
             self.index = index
             return True
 
+    def observe(self) -> None:
+        """Bring the index gauges up to date (at each scrape, and each poll for other workers' scrapes)."""
+        version_dir = current_version_dir(self.settings.index_dir)
+        self.metrics.observe_index(self.index, version_dir.name if version_dir else None, self.ready)
+
     def watch(self) -> None:
         """Pick up versions published by another process (a CLI ingest, another replica)."""
         interval = self.settings.index_poll_seconds
         while interval > 0 and not self._stop.wait(interval):
+            self.observe()
             current = self.index
             if current is None:
                 # Not ready (no index yet, or a broken one): serve as soon as a good version appears.

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from fastapi import APIRouter, Header
 from fastapi.responses import StreamingResponse
 
-from service.api.deps import ReadyDep
+from service.api.deps import OutcomeDep, ReadyDep
 from service.schemas import AskRequest, AskResponse, ErrorResponse
 from service.api.sse import SSE_HEADERS, sse_event, wants_stream
 
@@ -17,7 +17,7 @@ router = APIRouter()
     response_model=AskResponse,
     responses={200: {"content": {"text/event-stream": {}}}, 422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
 )
-def ask(body: AskRequest, ready: ReadyDep, accept: str | None = Header(default=None)):
+def ask(body: AskRequest, ready: ReadyDep, outcome: OutcomeDep, accept: str | None = Header(default=None)):
     """Answer a question with cited passages, or refuse when the documents do not answer it.
 
     With `stream: true` or `Accept: text/event-stream` the reply is Server-Sent Events:
@@ -28,10 +28,14 @@ def ask(body: AskRequest, ready: ReadyDep, accept: str | None = Header(default=N
     pipeline, index = ready
     history = [(turn.role, turn.content) for turn in body.history]
     if not wants_stream(body.stream, accept):
-        return pipeline.ask(index, body.question, history, body.top_k, body.mode)
+        reply = pipeline.ask(index, body.question, history, body.top_k, body.mode)
+        outcome.answered(reply)
+        return reply
 
     def events() -> Iterator[str]:
         for kind, payload in pipeline.ask_events(index, body.question, history, body.top_k, body.mode):
+            if kind == "done":
+                outcome.answered(payload)  # type: ignore[arg-type]
             yield sse_event(kind, {"text": payload} if kind == "delta" else payload)
 
     return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)

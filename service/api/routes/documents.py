@@ -90,6 +90,7 @@ async def add(request: Request, state: StateDep, ready: ReadyDep) -> JSONRespons
                                                                   cancelled=cancelled))
     state.publish(result.index)
     report = result.report
+    state.metrics.observe_upload(getattr(request.state, "body_bytes", 0), report.embedded_chunks, report.embed_seconds)
     status = "added" if report.added else "updated" if report.updated else "unchanged"
     body = {"status": status, "index_version": result.index.manifest.version,
             "document": _info(result.index, parsed.document.doc_id).model_dump()}

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from fastapi import APIRouter, Header
 from fastapi.responses import StreamingResponse
 
-from service.api.deps import ReadyDep
+from service.api.deps import OutcomeDep, ReadyDep
 from service.api.markdown import inert
 from service.api.errors import ApiError
 from service.schemas import (MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, AskResponse,
@@ -60,7 +60,8 @@ def _usage(question: str, content: str) -> dict[str, int]:
 
 
 @router.post("/v1/chat/completions")
-def chat_completions(body: ChatCompletionRequest, ready: ReadyDep, accept: str | None = Header(default=None)):
+def chat_completions(body: ChatCompletionRequest, ready: ReadyDep, outcome: OutcomeDep,
+                     accept: str | None = Header(default=None)):
     """OpenAI-compatible: the last user message is the question, earlier messages are the history."""
     pipeline, index = ready
     question, history = _question_and_history(body)
@@ -69,6 +70,7 @@ def chat_completions(body: ChatCompletionRequest, ready: ReadyDep, accept: str |
 
     if not wants_stream(body.stream, accept):
         reply = pipeline.ask(index, question, history, body.top_k, body.mode)
+        outcome.answered(reply)
         content = inert(reply.answer) + (source_list(reply.citations) if reply.answerable else "")
         return {
             "id": completion_id, "object": "chat.completion", "created": created, "model": MODEL_ID,
@@ -98,6 +100,7 @@ def chat_completions(body: ChatCompletionRequest, ready: ReadyDep, accept: str |
                 yield chunk({"content": piece})
             elif kind == "done":
                 reply: AskResponse = payload  # type: ignore[assignment]
+                outcome.answered(reply)
                 if reply.answerable:
                     yield chunk({"content": source_list(reply.citations)})
                 yield chunk({}, "stop", citations=[c.model_dump() for c in reply.citations], answerable=reply.answerable,
