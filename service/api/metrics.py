@@ -9,7 +9,8 @@ replica that has not yet picked up the newest version is exactly what an operato
 
 Stages are disjoint so they add up to the ask's time: ``embed`` (query vectors), ``retrieve``
 (dense + lexical search and fusion, without embed), ``answer`` (sentence selection, binding,
-refusal, verification, without the LLM) and ``llm`` (the writer's generation).
+refusal, without the LLM) and ``llm`` (the writer's generation, with each sentence's
+verification: they interleave as the stream arrives, so they are timed together).
 """
 
 from __future__ import annotations

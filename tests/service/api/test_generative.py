@@ -53,6 +53,32 @@ def test_a_generated_answer_is_verified_cited_and_in_the_question_s_language(gen
         assert dropped["text"] not in reply["answer"] and dropped["reason"]
 
 
+def test_metrics_show_the_llm_stage_and_what_answered(generative_server):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def scrape() -> dict[tuple, float]:
+        text = httpx.get(generative_server.url + "/metrics", timeout=10).text
+        return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                for family in text_string_to_metric_families(text) for s in family.samples}
+
+    before = scrape()
+    reply = ask(generative_server, {"question": "阿里云走的是哪种路线？"})
+    after = scrape()
+
+    def delta(name, **labels):
+        key = (name, tuple(sorted(labels.items())))
+        return after.get(key, 0) - before.get(key, 0)
+
+    assert delta("citeqa_stage_duration_seconds_count", stage="llm", endpoint="/v1/ask") == 1
+    assert delta("citeqa_stage_duration_seconds_sum", stage="llm", endpoint="/v1/ask") > 0
+    assert delta("citeqa_answers_total", mode=reply["mode"]) == 1
+    if reply["fallback"] is not None:
+        assert delta("citeqa_fallbacks_total", reason=reply["fallback"]) == 1
+    withheld = sum(delta("citeqa_unsupported_sentences_total", check=u["check"] or "unknown")
+                   for u in {u["check"]: u for u in reply["unsupported"]}.values())
+    assert withheld == len(reply["unsupported"])
+
+
 def test_the_stream_sends_only_verified_sentences(generative_server, pipeline, corpus_index):
     question = "How much did Google invest in Anthropic?"
     events = stream(generative_server, {"question": question})
@@ -118,8 +144,10 @@ def test_a_slow_llm_falls_back_within_the_budget(corpus_settings, embedder, loca
         started = time.monotonic()
         reply = ask(server, {"question": "腾讯云的混元大模型有什么特点？"})
         took = time.monotonic() - started
+        metrics = httpx.get(server.url + "/metrics").text
     assert reply["mode"] == "extractive" and reply["fallback"] == "llm_timeout", reply
     assert reply["answerable"] and took < 10
+    assert 'citeqa_fallbacks_total{reason="llm_timeout"} 1.0' in metrics
 
 
 def test_an_llm_that_is_down_or_streams_garbage_gives_a_fallback(corpus_settings, embedder):
