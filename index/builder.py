@@ -9,10 +9,10 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import numpy as np
-from tqdm import tqdm
 
 from index.dense import DenseBackend, new_dense
 from index.embedder import Embedder
+from index.progress import Progress, ProgressMode
 from index.store import ChunkRecord, DocumentRecord, IndexData, IndexManifest, now_iso
 from index.tokenize import tokenize
 from ingest.chunking import chunk_document
@@ -58,7 +58,7 @@ def build_index(
     backend: DenseBackend | None = None,
     remove: Collection[str] = (),
     synonyms_text: str | None = None,
-    show_progress: bool = False,
+    progress: ProgressMode = "off",
     sentence_vectors: bool = True,
     cancelled: Callable[[], bool] | None = None,
 ) -> tuple[IndexData, BuildReport]:
@@ -100,14 +100,21 @@ def build_index(
     new_parts = [_prepare(doc, chunk_size, chunk_overlap) for doc in fresh]
     total = sum(len(p.chunks) + (len(p.sentences) if sentence_vectors else 0) for p in new_parts)
     embed_started = time.perf_counter()
-    with tqdm(total=total, unit="text", desc="embedding", disable=not show_progress or not total, dynamic_ncols=True) as bar:
-        def progress(n: int) -> None:
+    bar = Progress(total, "embedding", "texts", progress)
+    n_passages = sum(len(p.chunks) for p in new_parts)
+    bar.note(f"{len(new_parts)} documents: {n_passages} passages, {total - n_passages} sentences")
+    with bar:
+        def tick(n: int) -> None:
             bar.update(n)
             if cancelled is not None and cancelled():
                 raise BuildCancelled("the build was cancelled")
 
-        chunk_vectors = _embed_chunks(embedder, new_parts, dims, progress)
-        all_new_sentences = _embed_sentences(embedder, new_parts if sentence_vectors else [], dims, progress)
+        def phase(kind: str) -> Callable[[int], None]:
+            return lambda done: bar.note(f"{kind} of {done}/{len(new_parts)} documents")
+
+        chunk_vectors = _embed_chunks(embedder, new_parts, dims, tick, phase("passages"))
+        all_new_sentences = _embed_sentences(embedder, new_parts if sentence_vectors else [], dims, tick,
+                                             phase("sentences"))
     report.embed_seconds = time.perf_counter() - embed_started
     report.embedded_chunks = sum(len(p.chunks) for p in new_parts)
     report.embedded_sentences = len(all_new_sentences)
@@ -206,24 +213,28 @@ def _prepare(doc: Document, chunk_size: int, chunk_overlap: int) -> _Prepared:
     return _Prepared(doc, sentences, chunk_document(doc, chunk_size, chunk_overlap, sentences=sentences))
 
 
-def _embed_chunks(embedder: Embedder, parts: list[_Prepared], dims: int, progress: Callable[[int], None]) -> np.ndarray:
+def _embed_chunks(embedder: Embedder, parts: list[_Prepared], dims: int, progress: Callable[[int], None],
+                  documents_done: Callable[[int], None]) -> np.ndarray:
     blocks = []
     offset = 0
-    for part in parts:
+    for done, part in enumerate(parts, 1):
         part.chunk_offset = offset
         offset += len(part.chunks)
         blocks.append(embedder.embed_documents([c.text for c in part.chunks], title=part.doc.title, progress=progress))
+        documents_done(done)
     return np.concatenate(blocks) if blocks else np.zeros((0, dims), np.float32)
 
 
-def _embed_sentences(embedder: Embedder, parts: list[_Prepared], dims: int, progress: Callable[[int], None]) -> np.ndarray:
+def _embed_sentences(embedder: Embedder, parts: list[_Prepared], dims: int, progress: Callable[[int], None],
+                     documents_done: Callable[[int], None]) -> np.ndarray:
     blocks = []
     offset = 0
-    for part in parts:
+    for done, part in enumerate(parts, 1):
         part.sentence_offset = offset
         offset += len(part.sentences)
         texts = [part.doc.text[s.start : s.end] for s in part.sentences]
         blocks.append(embedder.embed_documents(texts, title=part.doc.title, progress=progress))
+        documents_done(done)
     return np.concatenate(blocks) if blocks else np.zeros((0, dims), np.float32)
 
 

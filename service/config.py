@@ -161,6 +161,12 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def public_url(self) -> str:
+        """Where a browser on this machine reaches `citeqa serve` (all-interfaces hosts are reached as localhost)."""
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{'[' + host + ']' if ':' in host else host}:{self.port}"
+
+    @property
     def model_path(self) -> Path:
         return self.embedding_model or default_model_path(self.model_dir)
 

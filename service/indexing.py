@@ -12,6 +12,7 @@ from pathlib import Path
 
 from index.builder import BuildReport, build_index
 from index.embedder import Embedder
+from index.progress import ProgressMode
 from index.model_fetch import MARKER, WEIGHTS_FILE, sha256_file
 from index.store import (DocumentRecord, IndexCorruptError, IndexData, IndexNotFoundError, current_version_dir,
                          load_index, remove_unpublished, save_index)
@@ -71,17 +72,17 @@ class DocumentConflictError(LoaderError):
 
 def ingest_documents(settings: Settings, embedder: Embedder, docs: list[Document], *, remove: Collection[str] = (),
                      mirror: bool = False, rebuild: bool = False, synonyms_text: str | None = None,
-                     show_progress: bool = False) -> tuple[IndexData, BuildReport]:
+                     progress: ProgressMode = "off") -> tuple[IndexData, BuildReport]:
     """Upsert ``docs``, drop ``remove`` (with ``mirror``: every document not in ``docs``),
     and publish a new version if anything changed."""
     with writer_lock(settings.index_dir):
         return _ingest_locked(settings, embedder, docs, previous_index(settings, rebuild), remove=remove,
-                              mirror=mirror, synonyms_text=synonyms_text, show_progress=show_progress)
+                              mirror=mirror, synonyms_text=synonyms_text, progress=progress)
 
 
 def _ingest_locked(settings: Settings, embedder: Embedder, docs: list[Document], previous: IndexData | None, *,
                    remove: Collection[str] = (), mirror: bool = False, synonyms_text: str | None = None,
-                   show_progress: bool = False, cancelled: Callable[[], bool] | None = None,
+                   progress: ProgressMode = "off", cancelled: Callable[[], bool] | None = None,
                    ) -> tuple[IndexData, BuildReport]:
     dropped = set(remove)
     if mirror and previous is not None:
@@ -90,7 +91,7 @@ def _ingest_locked(settings: Settings, embedder: Embedder, docs: list[Document],
         docs, embedder,
         chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap,
         model_sha256=model_sha256(settings.model_path), previous=previous,
-        remove=dropped, synonyms_text=synonyms_text, show_progress=show_progress,
+        remove=dropped, synonyms_text=synonyms_text, progress=progress,
         backend=settings.dense_backend(), sentence_vectors=settings.sentence_vectors, cancelled=cancelled,
     )
     if report.changed or previous is None:
@@ -121,7 +122,7 @@ def reconcile_uploads(settings: Settings, index: IndexData | None = None) -> lis
 
 
 def ingest_corpus(settings: Settings, embedder: Embedder, *, rebuild: bool = False,
-                  show_progress: bool = False) -> tuple[IndexData, BuildReport]:
+                  progress: ProgressMode = "off") -> tuple[IndexData, BuildReport]:
     """Make the index hold exactly the corpus folder plus the documents added through the API."""
     docs = [d.model_copy(update={"metadata": d.metadata | {"origin": CORPUS_ORIGIN}}) for d in load_corpus(settings.corpus_dir)]
     synonyms = settings.synonyms_path
@@ -137,7 +138,7 @@ def ingest_corpus(settings: Settings, embedder: Embedder, *, rebuild: bool = Fal
             raise LoaderError(f"documents added through the API have the same ids as corpus files: {sorted(clash)}; "
                               "rename the corpus files or remove those documents (citeqa documents remove)")
         return _ingest_locked(settings, embedder, docs + uploaded, None if rebuild else current, mirror=True,
-                              synonyms_text=synonyms_text, show_progress=show_progress)
+                              synonyms_text=synonyms_text, progress=progress)
 
 
 @dataclass

