@@ -28,6 +28,7 @@ class ModelNotFoundError(RuntimeError):
 
 
 QUANTIZE_CHOICES = ("none", "int8")
+BACKEND_CHOICES = ("torch", "onnx")
 
 
 class Embedder:
@@ -36,14 +37,18 @@ class Embedder:
     ``dims`` truncates vectors (EmbeddingGemma is Matryoshka-trained: 768/512/256/128),
     ``quantize="int8"`` runs the Linear layers with torch dynamic int8 quantisation.
     Both change the vectors, so both are part of ``model_id`` and an index built with
-    other settings is rebuilt rather than mixed.
+    other settings is rebuilt rather than mixed. ``backend="onnx"`` runs the exported
+    graph with ONNX Runtime (``index.onnx_model``): fp32 gives torch's vectors and shares
+    its id; its int8 differs from torch's int8 and has its own.
     """
 
     def __init__(self, model_path: Path, *, batch_size: int = 16, threads: int | None = None, dims: int | None = None,
                  cache_path: Path | None = None, quantize: str = "none", query_cache_size: int = 1024,
-                 max_batch_chars: int | None = None) -> None:
+                 max_batch_chars: int | None = None, backend: str = "torch") -> None:
         if quantize not in QUANTIZE_CHOICES:
             raise ValueError(f"quantize must be one of {QUANTIZE_CHOICES}, not {quantize!r}")
+        if backend not in BACKEND_CHOICES:
+            raise ValueError(f"backend must be one of {BACKEND_CHOICES}, not {backend!r}")
         if not (model_path / "modules.json").is_file():
             raise ModelNotFoundError(
                 f"no sentence-transformers model at {model_path}; run `citeqa models fetch` "
@@ -57,7 +62,8 @@ class Embedder:
         self.threads = threads
         self.truncate_dim = dims
         self.quantize = quantize
-        self.model_id = _model_id(model_path) + (f"@{dims}" if dims else "") + ("+int8" if quantize == "int8" else "")
+        self.backend = backend
+        self.model_id = _model_id(model_path) + (f"@{dims}" if dims else "") + self._variant
         self.cache_path = cache_path
         self._cache = None
         self._model = None
@@ -75,6 +81,12 @@ class Embedder:
         self.cached_texts = 0
 
     @property
+    def _variant(self) -> str:
+        if self.quantize != "int8":
+            return ""  # fp32: the same vectors from either backend
+        return "+onnx-int8" if self.backend == "onnx" else "+int8"
+
+    @property
     def loaded(self) -> bool:
         return self._model is not None
 
@@ -88,6 +100,8 @@ class Embedder:
         return self._model
 
     def _load(self):
+        if self.backend == "onnx":
+            return self._load_onnx()
         import torch
         import transformers
         from sentence_transformers import SentenceTransformer
@@ -103,13 +117,23 @@ class Embedder:
                 warnings.simplefilter("ignore")
                 # In place: a copy would keep the fp32 weights alive too (measured 3.9 GB vs 1.5 GB RSS).
                 torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
-        prompts = model.prompts or {}
+        self._set_prompts(model.prompts or {})
+        self._dims = int((getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension)())
+        return model
+
+    def _load_onnx(self):
+        from index.onnx_model import OnnxEncoder
+
+        encoder = OnnxEncoder(self.path, int8=self.quantize == "int8", threads=self.threads)
+        self._set_prompts(encoder.prompts)
+        self._dims = self.truncate_dim or encoder.dims
+        return encoder
+
+    def _set_prompts(self, prompts: dict[str, str]) -> None:
         self.query_prompt = prompts.get("query", "")
         doc_prompt = prompts.get("document", "")
         # EmbeddingGemma's document prompt carries a title slot ("title: none | text: ").
         self._doc_prompt_template = doc_prompt.replace("title: none", "title: {title}") if "title: none" in doc_prompt else doc_prompt
-        self._dims = int((getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension)())
-        return model
 
     @property
     def dims(self) -> int:
@@ -185,7 +209,7 @@ class Embedder:
             weights = self.path / "model.safetensors"
             stamp = f"{weights.stat().st_size}:{weights.stat().st_mtime_ns}" if weights.is_file() else "?"
             self._cache = EmbeddingCache(self.cache_path, f"{_model_id(self.path)}|{self.path}|{stamp}|{self.truncate_dim}"
-                                         + ("|int8" if self.quantize == "int8" else ""))
+                                         + self._variant.replace("+", "|"))
         return self._cache
 
     def _encode(self, texts: list[str], prompt: str, progress: Callable[[int], None] | None = None, *,
@@ -198,18 +222,22 @@ class Embedder:
         out = np.zeros((len(texts), self.dims), dtype=np.float32)
         for rows in self._batches(order, texts, query):
             with self._gate.hold(query):
-                vectors = self.model.encode(
-                    [texts[i] for i in rows],
-                    prompt=prompt,
-                    batch_size=self.batch_size,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
+                vectors = self._forward([texts[i] for i in rows], prompt)
             out[rows] = vectors
             if progress is not None:
                 progress(len(rows))
         return np.ascontiguousarray(out, dtype=np.float32)
+
+    def _forward(self, texts: list[str], prompt: str) -> np.ndarray:
+        if self.backend == "onnx":
+            vectors = self.model.encode(texts, prompt)
+            if self.truncate_dim:
+                # Matryoshka: the leading dimensions, normalised again (what sentence-transformers does).
+                vectors = vectors[:, : self.truncate_dim]
+                vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            return vectors
+        return self.model.encode(texts, prompt=prompt, batch_size=self.batch_size, normalize_embeddings=True,
+                                 convert_to_numpy=True, show_progress_bar=False)
 
     def _batches(self, order: list[int], texts: list[str], query: bool) -> Iterator[list[int]]:
         cap = None if query else self.max_batch_chars

@@ -20,6 +20,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from index import onnx_model
 from index.progress import Progress, ProgressMode
 
 log = logging.getLogger(__name__)
@@ -67,12 +68,21 @@ def is_verified(model_path: Path, expected_sha256: str = WEIGHTS_SHA256) -> bool
     return data.get("sha256") == expected_sha256
 
 
-def fetch_default_model(model_dir: Path, *, force: bool = False, progress: ProgressMode = "off") -> FetchResult:
+def fetch_default_model(model_dir: Path, *, force: bool = False, progress: ProgressMode = "off",
+                        onnx: bool = True) -> FetchResult:
+    """The verified weights, and (``onnx``) their ONNX export for the ONNX Runtime backend."""
     target = default_model_path(model_dir)
-    if not force and is_verified(target):
-        return FetchResult(target, fetched=False)
-    model_dir.mkdir(parents=True, exist_ok=True)
-    return FetchResult(_fetch_impl(model_dir, target, progress), fetched=True)
+    fetched = force or not is_verified(target)
+    if fetched:
+        model_dir.mkdir(parents=True, exist_ok=True)
+        _fetch_impl(model_dir, target, progress)
+    exported = False
+    if onnx and (fetched or not onnx_model.is_exported(target, WEIGHTS_SHA256)):
+        if progress != "off":
+            print("exporting the model to ONNX and int8 (once; about 2 minutes on 2 cores)", file=sys.stderr, flush=True)
+        onnx_model.export(target, WEIGHTS_SHA256)
+        exported = True
+    return FetchResult(target, fetched=fetched or exported)
 
 
 def _fetch_impl(model_dir: Path, target: Path, progress: ProgressMode) -> Path:

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     torch_threads: int | None = Field(default=None, ge=1, le=256)
     # int8: torch dynamic quantisation, ~2.5x faster embedding on CPU (quality: evals/REPORT.md).
     embedding_quantize: Literal["none", "int8"] = "none"
+    # onnx: the exported graph under ONNX Runtime (made by `citeqa models fetch`); fp32 gives
+    # torch's vectors about 2.5x faster per query (evals/REPORT.md, "Speed").
+    embedding_backend: Literal["torch", "onnx"] = "torch"
     # Matryoshka truncation (EmbeddingGemma: 768, 512, 256 or 128); empty keeps the model's size.
     embedding_dims: int | None = Field(default=None, ge=32, le=4096)
     query_cache_size: int = Field(default=1024, ge=0)
@@ -188,7 +191,8 @@ class Settings(BaseSettings):
         return Embedder(self.model_path, batch_size=self.embed_batch_size, threads=self.torch_threads,
                         cache_path=self.embedding_cache_path, quantize=self.embedding_quantize,
                         dims=self.embedding_dims, query_cache_size=self.query_cache_size,
-                        max_batch_chars=self.serve_embed_batch_chars if serving else None)
+                        max_batch_chars=self.serve_embed_batch_chars if serving else None,
+                        backend=self.embedding_backend)
 
     def document_limits(self) -> DocumentLimits:
         return DocumentLimits(

@@ -1,0 +1,156 @@
+"""The embedding model as an ONNX graph, run by ONNX Runtime instead of torch.
+
+No ONNX export of EmbeddingGemma is packaged, so ``export`` makes one from the fetched
+weights (torch's dynamo exporter; optimum's exporter requires transformers < 4.58) and
+checks it against torch before keeping it. The graph is the whole sentence-transformers
+stack (transformer, mean pooling, both Dense layers, normalisation), so one run gives the
+final vector.
+
+Why it is faster on a CPU (measured, evals/REPORT.md "Speed"): ONNX Runtime fuses the
+attention and MLP kernels that torch runs op by op, and it pays no per-call Python
+dispatch. Texts are run one at a time: without padding, a batch of one costs only its own
+tokens, which beat padded batches here; and int8's activation scales are computed per
+input, so a text's int8 vector would otherwise depend on its batch-mates.
+
+fp32 gives torch's vectors (max difference ~1e-7, checked at export and in the tests),
+so it shares torch fp32's model id and its indexes. int8 (``model_qint8.onnx``, onnxruntime's
+dynamic quantisation of the MatMul weights) changes the vectors and has its own id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import uuid
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+FOLDER = "onnx"  # inside the model folder, as sentence-transformers' own ONNX backend keeps it
+FP32_FILE = "model.onnx"
+INT8_FILE = "model_qint8.onnx"
+MARKER = "citeqa-export.json"
+_PROBES = ["task: search result | query: 阿里云走的是哪种路线？",
+           "title: none | text: Amazon Bedrock offers models from several providers through one API.",
+           "title: 云厂商 | text: 微软Azure与OpenAI深度绑定，走的是垂直整合路线。"]
+_MAX_DIFF = 1e-4
+
+
+class OnnxExportError(RuntimeError):
+    pass
+
+
+def onnx_file(model_path: Path, int8: bool) -> Path:
+    return model_path / FOLDER / (INT8_FILE if int8 else FP32_FILE)
+
+
+def is_exported(model_path: Path, weights_sha256: str | None) -> bool:
+    marker = model_path / FOLDER / MARKER
+    if not marker.is_file() or not onnx_file(model_path, False).is_file() or not onnx_file(model_path, True).is_file():
+        return False
+    try:
+        return json.loads(marker.read_text()).get("weights_sha256") == weights_sha256
+    except (OSError, ValueError):
+        return False
+
+
+def export(model_path: Path, weights_sha256: str | None) -> Path:
+    """Write ``<model>/onnx/`` (fp32 graph with external weights, and int8); returns the folder.
+
+    Built in a temporary folder and renamed into place, so an interrupted export leaves
+    no half-written graph that a server could load.
+    """
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from sentence_transformers import SentenceTransformer
+
+    target = model_path / FOLDER
+    tmp = model_path / f".onnx-tmp-{uuid.uuid4().hex}"
+    tmp.mkdir()
+    try:
+        model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True).eval()
+        tokens = model.tokenizer(_PROBES, padding=True, return_tensors="pt")
+        inputs = (tokens["input_ids"], tokens["attention_mask"])
+        graph = _Graph(model).eval()
+        with torch.no_grad():
+            expected = graph(*inputs).numpy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the exporter's deprecation and shape notes, not errors
+            batch, seq = torch.export.Dim("batch"), torch.export.Dim("sequence")
+            torch.onnx.export(graph, inputs, str(tmp / FP32_FILE), input_names=["input_ids", "attention_mask"],
+                              output_names=["sentence_vector"], dynamo=True, external_data=True,
+                              dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}})
+        got = _run(tmp / FP32_FILE, tokens["input_ids"].numpy(), tokens["attention_mask"].numpy())
+        diff = float(np.abs(got - expected).max())
+        if diff > _MAX_DIFF:
+            raise OnnxExportError(f"the ONNX export differs from torch by {diff:.2e} (more than {_MAX_DIFF:g})")
+        quantize_dynamic(str(tmp / FP32_FILE), str(tmp / INT8_FILE), weight_type=QuantType.QInt8)
+        (tmp / MARKER).write_text(json.dumps({"weights_sha256": weights_sha256, "max_diff_fp32": diff,
+                                              "torch": torch.__version__}))
+        if target.exists():
+            shutil.rmtree(target)
+        tmp.rename(target)
+        return target
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run(path: Path, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(None, {"input_ids": input_ids.astype(np.int64), "attention_mask": attention_mask.astype(np.int64)})[0]
+
+
+def _Graph(model):  # noqa: N802 - builds a torch Module class lazily (torch is imported only to export)
+    import torch
+
+    class Graph(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask):
+            return self.model({"input_ids": input_ids, "attention_mask": attention_mask})["sentence_embedding"]
+
+    return Graph()
+
+
+class OnnxEncoder:
+    """Encodes texts with an exported graph; the same prompts and length limit as sentence-transformers."""
+
+    def __init__(self, model_path: Path, *, int8: bool, threads: int | None = None) -> None:
+        import onnxruntime as ort
+        from transformers import AutoTokenizer
+
+        path = onnx_file(model_path, int8)
+        if not path.is_file():
+            raise FileNotFoundError(f"no ONNX export at {path}; run `citeqa models fetch` (it exports one)")
+        self.tokenizer = AutoTokenizer.from_pretrained(str(model_path), local_files_only=True)
+        config = _json(model_path / "sentence_bert_config.json")
+        self.max_length = int(config.get("max_seq_length") or self.tokenizer.model_max_length)
+        self.prompts: dict[str, str] = _json(model_path / "config_sentence_transformers.json").get("prompts") or {}
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.dims = int(self.session.get_outputs()[0].shape[-1])
+
+    def encode(self, texts: list[str], prompt: str) -> np.ndarray:
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        for row, text in enumerate(texts):
+            ids = self.tokenizer(prompt + text, truncation=True, max_length=self.max_length)["input_ids"]
+            input_ids = np.asarray([ids], dtype=np.int64)
+            out[row] = self.session.run(None, {"input_ids": input_ids, "attention_mask": np.ones_like(input_ids)})[0][0]
+        return out
+
+
+def _json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
