@@ -33,7 +33,8 @@ class HostPages:
 
     ``/host.html?api=URL&lang=en`` embeds the widget of the citeqa server at URL
     (``&src=URL`` loads widget.js from elsewhere than the API it talks to, ``&mode=generative``
-    sets the widget's answer mode).
+    sets the widget's answer mode, ``&title=`` its title, ``&timeout=`` its silence timeout in seconds,
+    ``&css=`` more hostile page CSS, added after the page's own).
     """
 
     def __init__(self, host: str = "127.0.0.1") -> None:
@@ -48,14 +49,20 @@ class HostPages:
                 src = html.escape(query.get("src", [query.get("api", [""])[0]])[0], quote=True)
                 lang = html.escape(query.get("lang", ["en"])[0], quote=True)
                 mode = html.escape(query.get("mode", [""])[0], quote=True)
+                title = html.escape(query.get("title", ["citeqa test"])[0], quote=True)
+                timeout = html.escape(query.get("timeout", [""])[0], quote=True)
+                # Raw CSS inside <style>: only a closing tag could break out of it.
+                css = query.get("css", [""])[0].replace("</", "<\\/")
                 page = (
                     "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
                     "<meta name='viewport' content='width=device-width, initial-scale=1'><title>Customer site</title>"
                     # Hostile page CSS: it must not reach the widget inside its shadow root.
-                    "<style>*{color:red!important;font-size:40px!important} button{display:none!important}</style></head>"
+                    "<style>*{color:red!important;font-size:40px!important} button{display:none!important}</style>"
+                    f"<style id='hostile'>{css}</style></head>"
                     "<body><h1>A customer site</h1><p>Some page content.</p>"
-                    f"<script src='{src}/widget.js' data-api='{api}' data-title='citeqa test' data-lang='{lang}' "
-                    + (f"data-mode='{mode}' " if mode else "") + "defer></script>"
+                    f"<script src='{src}/widget.js' data-api='{api}' data-title='{title}' data-lang='{lang}' "
+                    + (f"data-mode='{mode}' " if mode else "") + (f"data-timeout='{timeout}' " if timeout else "")
+                    + "defer></script>"
                     "</body></html>"
                 ).encode()
                 self.send_response(200)
@@ -72,10 +79,14 @@ class HostPages:
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
-    def url(self, api: str, lang: str = "en", src: str | None = None, mode: str | None = None) -> str:
+    def url(self, api: str, lang: str = "en", src: str | None = None, mode: str | None = None, *,
+            title: str | None = None, timeout: float | None = None, css: str | None = None) -> str:
         """``src`` is where widget.js comes from, when not from ``api``."""
-        return (f"{self.origin}/host.html?api={api}&lang={lang}" + (f"&src={src}" if src else "")
-                + (f"&mode={mode}" if mode else ""))
+        from urllib.parse import urlencode
+
+        extra = {key: value for key, value in
+                 (("src", src), ("mode", mode), ("title", title), ("timeout", timeout), ("css", css)) if value}
+        return f"{self.origin}/host.html?api={api}&lang={lang}" + ("&" + urlencode(extra) if extra else "")
 
     def close(self) -> None:
         self.httpd.shutdown()
