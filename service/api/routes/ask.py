@@ -5,9 +5,9 @@ from collections.abc import Iterator
 from fastapi import APIRouter, Header
 from fastapi.responses import StreamingResponse
 
-from service.api.deps import OutcomeDep, ReadyDep
+from service.api.deps import OutcomeDep, ReadyDep, StateDep
 from service.schemas import AskRequest, AskResponse, ErrorResponse
-from service.api.sse import SSE_HEADERS, sse_event, wants_stream
+from service.api.sse import SSE_HEADERS, sse_event, wants_stream, with_keepalive
 
 router = APIRouter()
 
@@ -17,7 +17,8 @@ router = APIRouter()
     response_model=AskResponse,
     responses={200: {"content": {"text/event-stream": {}}}, 422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}},
 )
-def ask(body: AskRequest, ready: ReadyDep, outcome: OutcomeDep, accept: str | None = Header(default=None)):
+def ask(body: AskRequest, ready: ReadyDep, outcome: OutcomeDep, state: StateDep,
+        accept: str | None = Header(default=None)):
     """Answer a question with cited passages, or refuse when the documents do not answer it.
 
     With `stream: true` or `Accept: text/event-stream` the reply is Server-Sent Events:
@@ -38,4 +39,5 @@ def ask(body: AskRequest, ready: ReadyDep, outcome: OutcomeDep, accept: str | No
                 outcome.answered(payload)  # type: ignore[arg-type]
             yield sse_event(kind, {"text": payload} if kind == "delta" else payload)
 
-    return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
+    return StreamingResponse(with_keepalive(events(), state.settings.sse_keepalive_seconds),
+                             media_type="text/event-stream", headers=SSE_HEADERS)

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from fastapi import APIRouter, Header
 from fastapi.responses import StreamingResponse
 
-from service.api.deps import OutcomeDep, ReadyDep
+from service.api.deps import OutcomeDep, ReadyDep, StateDep
 from service.api.markdown import inert
 from service.api.errors import ApiError
 from service.schemas import (MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, AskResponse,
                              ChatCompletionRequest, Citation)
-from service.api.sse import SSE_HEADERS, sse_event, wants_stream
+from service.api.sse import SSE_HEADERS, sse_event, wants_stream, with_keepalive
 
 router = APIRouter()
 MODEL_ID = "citeqa"
@@ -60,7 +60,7 @@ def _usage(question: str, content: str) -> dict[str, int]:
 
 
 @router.post("/v1/chat/completions")
-def chat_completions(body: ChatCompletionRequest, ready: ReadyDep, outcome: OutcomeDep,
+def chat_completions(body: ChatCompletionRequest, ready: ReadyDep, outcome: OutcomeDep, state: StateDep,
                      accept: str | None = Header(default=None)):
     """OpenAI-compatible: the last user message is the question, earlier messages are the history."""
     pipeline, index = ready
@@ -107,4 +107,5 @@ def chat_completions(body: ChatCompletionRequest, ready: ReadyDep, outcome: Outc
                             mode=reply.mode, fallback=reply.fallback)
         yield sse_event(None, "[DONE]")
 
-    return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
+    return StreamingResponse(with_keepalive(events(), state.settings.sse_keepalive_seconds),
+                             media_type="text/event-stream", headers=SSE_HEADERS)

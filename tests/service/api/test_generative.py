@@ -150,6 +150,27 @@ def test_a_slow_llm_falls_back_within_the_budget(corpus_settings, embedder, loca
     assert 'citeqa_fallbacks_total{reason="llm_timeout"} 1.0' in metrics
 
 
+def test_a_stream_stays_alive_while_the_llm_thinks(corpus_settings, embedder, local_llm):
+    # The widget, and proxies, give up on a silent connection; the LLM's first sentence on a CPU
+    # takes seconds (here: longer than the 0.3 s keep-alive interval).
+    with app_server(corpus_settings, embedder, llm_base_url=local_llm, sse_keepalive_seconds=0.3) as server:
+        with httpx.stream("POST", server.url + "/v1/ask", json={"question": "腾讯云的混元大模型有什么特点？",
+                                                                 "stream": True}, timeout=120) as r:
+            lines = list(r.iter_lines())
+        client = openai.OpenAI(base_url=server.url + "/v1", api_key="unused")
+        chunks = list(client.chat.completions.create(model="citeqa", stream=True, messages=[
+            {"role": "user", "content": "腾讯云的混元大模型有什么特点？"}]))
+    first_data = next(i for i, line in enumerate(lines) if line.startswith("data:"))
+    comments = [i for i, line in enumerate(lines) if line.startswith(":")]
+    assert comments and all(lines[i] == ": keep-alive" for i in comments)
+    assert any(i > first_data for i in comments)  # sent while the answer was being written, not only before
+    # Comments change nothing a client reads: the same events, and the SDK sees only its chunks.
+    kinds = [line.removeprefix("event: ") for line in lines if line.startswith("event:")]
+    assert kinds[0] == "citations" and kinds[-1] == "done"
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert "".join(c.choices[0].delta.content or "" for c in chunks).strip()
+
+
 def test_an_llm_that_is_down_or_streams_garbage_gives_a_fallback(corpus_settings, embedder):
     class Garbage(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 - http.server's naming

@@ -209,9 +209,8 @@ def test_document_text_is_never_html(browser, tmp_path_factory, embedder, host_p
 
 @pytest.mark.llm
 def test_generative_answers_stream_and_say_how_they_were_made(browser, generative_server, host_pages):
-    # The server sends nothing while the LLM writes its first sentence, which on a CPU can take longer than
-    # the default 30 s of silence; until the stream carries keep-alive comments, allow more.
-    root = open_widget(browser, host_pages.url(generative_server.url, lang="zh", mode="generative", timeout=120))
+    # The default 30 s silence limit: while the LLM writes its first sentence the server sends keep-alive comments.
+    root = open_widget(browser, host_pages.url(generative_server.url, lang="zh", mode="generative"))
     q(root, ".launcher")[0].click()
     ask(root, "微软Azure走的是哪种路线？")
     bubble = answered(root, timeout=150)
