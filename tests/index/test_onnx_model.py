@@ -22,29 +22,34 @@ def model_path(embedder):
     return embedder.path
 
 
+@pytest.fixture(scope="module")
+def torch_fp32(model_path):
+    return make(model_path, backend="torch")
+
+
 def make(model_path, **kwargs) -> Embedder:
     return Embedder(model_path, query_cache_size=0, **kwargs)
 
 
-def test_onnx_fp32_gives_torchs_vectors_and_shares_its_indexes(embedder, model_path):
+def test_onnx_fp32_gives_torchs_vectors_and_shares_its_indexes(torch_fp32, model_path):
     onnx = make(model_path, backend="onnx")
-    assert onnx.model_id == embedder.model_id  # same vectors, so the same index serves both
-    assert np.abs(onnx.embed_queries(QUERIES) - embedder.embed_queries(QUERIES)).max() < 1e-5
-    got, want = onnx.embed_documents(PASSAGES, "云厂商"), embedder.embed_documents(PASSAGES, "云厂商")
+    assert onnx.model_id == torch_fp32.model_id  # same vectors, so the same index serves both
+    assert np.abs(onnx.embed_queries(QUERIES) - torch_fp32.embed_queries(QUERIES)).max() < 1e-5
+    got, want = onnx.embed_documents(PASSAGES, "云厂商"), torch_fp32.embed_documents(PASSAGES, "云厂商")
     assert np.abs(got - want).max() < 1e-5
 
 
 def test_matryoshka_dims_match_torch(model_path):
-    onnx, torch = make(model_path, backend="onnx", dims=256), make(model_path, dims=256)
+    onnx, torch = make(model_path, backend="onnx", dims=256), make(model_path, backend="torch", dims=256)
     got, want = onnx.embed_queries(QUERIES), torch.embed_queries(QUERIES)
     assert got.shape == (3, 256) and np.abs(got - want).max() < 1e-5
     assert np.allclose(np.linalg.norm(got, axis=1), 1, atol=1e-5)
 
 
-def test_onnx_int8_has_its_own_id_stays_close_and_ignores_batch_mates(embedder, model_path):
+def test_onnx_int8_has_its_own_id_stays_close_and_ignores_batch_mates(torch_fp32, model_path):
     int8 = make(model_path, backend="onnx", quantize="int8")
-    assert int8.model_id not in (embedder.model_id, make(model_path, quantize="int8").model_id)
-    fp32 = embedder.embed_documents(PASSAGES, None)
+    assert int8.model_id not in (torch_fp32.model_id, make(model_path, backend="torch", quantize="int8").model_id)
+    fp32 = torch_fp32.embed_documents(PASSAGES, None)
     together = int8.embed_documents(PASSAGES, None)
     assert (together * fp32).sum(axis=1).min() > 0.95
     # Activation scales are per input: a passage's vector does not depend on what it is embedded with.
