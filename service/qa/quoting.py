@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from index.store import IndexData
-from index.tokenize import tokenize
+from index.tokenize import sentence_tokens, tokenize
 from ingest.schema import Span
 from service.qa.language import mostly_cjk
 from service.qa.retrieval import Candidate
@@ -92,7 +92,7 @@ def select_quotes(data: IndexData, question: str, hits: list[Candidate], params:
             if key in seen or not quotable(text, span, params.min_sentence_chars):
                 continue
             seen.add(key)
-            overlap = len(q_tokens & set(tokenize(sentence))) / len(q_tokens) if q_tokens else 0.0
+            overlap = len(q_tokens & sentence_tokens(sentence)) / len(q_tokens) if q_tokens else 0.0
             context = text[max(chunk.start, span.start - params.context_chars) : span.end]
             pool.append(Quote(rank, chunk.doc_id, span, sentence, float(cosine) + params.lexical_weight * overlap, float(cosine),
                               context))
