@@ -324,14 +324,20 @@ def test_hostile_page_css_does_not_reach_the_widget(browser, server, host_pages,
 
 # --- questions are never lost -------------------------------------------------------------------------------
 
+def ask_and_stall(browser, proxy, url, question):
+    """Open the widget at ``url``, ask, and return once the proxy holds the answer back."""
+    proxy.stall = True
+    root = open_widget(browser, url)
+    q(root, ".launcher")[0].click()
+    ask(root, question)
+    wait(proxy.stalled.is_set)
+    return root
+
+
 def test_enter_while_an_answer_is_pending_keeps_the_question(browser, proxy, host_pages):
     from selenium.webdriver.common.keys import Keys
 
-    proxy.stall = True
-    root = open_widget(browser, host_pages.url(proxy.url))
-    q(root, ".launcher")[0].click()
-    ask(root, "微软Azure走的是哪种路线？")
-    wait(proxy.stalled.is_set)
+    root = ask_and_stall(browser, proxy, host_pages.url(proxy.url), "微软Azure走的是哪种路线？")
     ask(root, "谷歌云的策略是什么？")
     box = q(root, "textarea")[0]
     assert box.get_attribute("value") == "谷歌云的策略是什么？"  # kept, not swallowed
@@ -348,11 +354,7 @@ def test_enter_while_an_answer_is_pending_keeps_the_question(browser, proxy, hos
 
 
 def test_new_conversation_cancels_the_pending_answer(browser, proxy, host_pages):
-    proxy.stall = True
-    root = open_widget(browser, host_pages.url(proxy.url))
-    q(root, ".launcher")[0].click()
-    ask(root, "微软Azure走的是哪种路线？")
-    wait(proxy.stalled.is_set)
+    root = ask_and_stall(browser, proxy, host_pages.url(proxy.url), "微软Azure走的是哪种路线？")
     send = q(root, "form button")[0]
     assert send.get_attribute("aria-disabled") == "true"
     q(root, "header button")[0].click()  # new conversation
@@ -368,11 +370,7 @@ def test_new_conversation_cancels_the_pending_answer(browser, proxy, host_pages)
 def test_reload_while_pending_gives_the_question_back(browser, proxy, host_pages):
     from selenium.webdriver.common.keys import Keys
 
-    proxy.stall = True
-    root = open_widget(browser, host_pages.url(proxy.url, lang="zh"))
-    q(root, ".launcher")[0].click()
-    ask(root, "阿里云走的是哪种路线？")
-    wait(proxy.stalled.is_set)
+    root = ask_and_stall(browser, proxy, host_pages.url(proxy.url, lang="zh"), "阿里云走的是哪种路线？")
     browser.refresh()
     root = wait(lambda: browser.find_elements("id", "citeqa-widget"))[0].shadow_root
     q(root, ".launcher")[0].click()
