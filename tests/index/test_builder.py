@@ -30,7 +30,7 @@ def test_incremental_ingest(workspace, embedder):
     baidu_vector = data.dense.vectors(np.array([next(c.vid for c in data.chunks if c.chunk.doc_id == "baidu")]))[0]
 
     # Unchanged: no new version, and the model is not even loaded.
-    idle = Embedder(embedder.path)
+    idle = Embedder(embedder.path, backend=embedder.backend, quantize=embedder.quantize, dims=embedder.truncate_dim)
     _, report = ingest_corpus(workspace, idle)
     assert report.unchanged == ["alibaba", "baidu"] and not report.changed
     assert not idle.loaded
