@@ -171,12 +171,14 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _load(settings: Settings):
+    from index.dense import set_search_threads
     from index.store import load_index
     from service.qa.pipeline import QAPipeline
 
     from service.api.state import check_compatible
 
     index = load_index(settings.index_dir)  # first: a missing index needs no model load to report
+    set_search_threads(settings.faiss_threads)
     embedder = _embedder(settings)
     check_compatible(index, embedder)
     return QAPipeline(embedder, settings.pipeline_params(), settings.writer()), index

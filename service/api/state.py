@@ -6,6 +6,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
+from index.dense import set_search_threads
 from index.embedder import Embedder
 from index.store import IndexData, current_version_dir, load_index
 from service.config import Settings
@@ -106,6 +107,7 @@ class AppState:
         try:
             if embedder is None:
                 embedder = self.settings.embedder(serving=True)
+            set_search_threads(self.settings.faiss_threads)
             self.pipeline = QAPipeline(embedder, self.settings.pipeline_params(), self.settings.writer())
             index = load_index(self.settings.index_dir)
             check_compatible(index, embedder)
