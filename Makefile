@@ -45,7 +45,7 @@ browser:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver fonts-noto-cjk; }
 
 test: models browser
-	$(BIN)/python -m pytest -m "not llm"
+	$(BIN)/python -m pytest -m "not llm" --durations=15
 
 # Generative answers through the bundled LLM (about 6 minutes more); CI runs these too.
 test-llm: models models-llm browser
