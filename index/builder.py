@@ -116,7 +116,7 @@ def build_index(
         all_new_sentences = _embed_sentences(embedder, new_parts if sentence_vectors else [], dims, tick,
                                              phase("sentences"))
     report.embed_seconds = time.perf_counter() - embed_started
-    report.embedded_chunks = sum(len(p.chunks) for p in new_parts)
+    report.embedded_chunks = n_passages
     report.embedded_sentences = len(all_new_sentences)
 
     if previous is not None and not fresh and not report.removed:

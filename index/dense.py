@@ -25,12 +25,12 @@ import faiss
 import numpy as np
 
 FAISS_FILE = "dense.faiss"
+MILVUS_FILE = "dense.milvus.json"
 
 
 def set_search_threads(threads: int) -> None:
     """OpenMP threads for FAISS in this process (process-wide: FAISS has no per-call setting)."""
     faiss.omp_set_num_threads(threads)
-MILVUS_FILE = "dense.milvus.json"
 
 
 class VectorStoreError(RuntimeError):

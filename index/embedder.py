@@ -35,7 +35,8 @@ class Embedder:
     """Wraps one loaded SentenceTransformer; vectors are L2-normalised float32.
 
     ``dims`` truncates vectors (EmbeddingGemma is Matryoshka-trained: 768/512/256/128),
-    ``quantize="int8"`` runs the Linear layers with torch dynamic int8 quantisation.
+    ``quantize="int8"`` runs int8 weights (torch's dynamic quantisation of the Linear layers,
+    or ONNX Runtime's of the MatMuls).
     Both change the vectors, so both are part of ``model_id`` and an index built with
     other settings is rebuilt rather than mixed. ``backend="onnx"`` runs the exported
     graph with ONNX Runtime (``index.onnx_model``): fp32 gives torch's vectors and shares

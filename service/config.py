@@ -100,10 +100,10 @@ class Settings(BaseSettings):
     llm_grammar: bool = False
     llm_sources: int = Field(default=3, ge=1, le=10)  # passages shown to the LLM
     llm_source_chars: int = Field(default=220, ge=50, le=4000)  # characters shown per passage
-    # A written sentence must be at least this close to a cited sentence (evals/REPORT.md).
     # Streams send an SSE comment after this many seconds without an event (the widget and
     # proxies give up on a silent connection; an LLM's first sentence can take longer).
     sse_keepalive_seconds: float = Field(default=10.0, ge=0, le=300)
+    # A written sentence must be at least this close to a cited sentence (evals/REPORT.md).
     verify_min_cosine: float = Field(default=0.72, ge=-1, le=1)
     # The bundled model (`citeqa models fetch --llm`), run by `citeqa serve --llm local`.
     local_llm_port: int = Field(default=0, ge=0, le=65535)  # 0: any free port
