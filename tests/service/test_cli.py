@@ -34,6 +34,17 @@ def test_serving_the_local_llm_before_fetching_it_names_the_fetch_command(tmp_pa
         assert result.returncode == 2 and "citeqa models fetch --llm" in result.stderr, result.stderr
 
 
+def test_the_command_module_imports_none_of_the_project_or_its_libraries():
+    # It is the server's __main__, which every child multiprocessing starts from the server (each
+    # upload's sandboxed parser, each uvicorn worker) imports again: its imports are paid per upload.
+    code = ("import sys, service.cli; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "{'service', 'index', 'ingest', 'llama_index', 'torch', 'numpy', 'fastapi', 'pydantic', 'onnxruntime'}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['service', 'service.cli']"
+
+
 def test_usage_errors():
     assert citeqa("ask").returncode == 2
     assert citeqa("ask", "x", "--top-k", "0").returncode == 2
