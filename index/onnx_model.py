@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 FOLDER = "onnx"  # inside the model folder, as sentence-transformers' own ONNX backend keeps it
 FP32_FILE = "model.onnx"
 INT8_FILE = "model_qint8.onnx"
+_RAW_FILE = "exported.onnx"  # the exporter's graph, before ONNX Runtime folds its constants
 MARKER = "citeqa-export.json"
 _PROBES = ["task: search result | query: 阿里云走的是哪种路线？",
            "title: none | text: Amazon Bedrock offers models from several providers through one API.",
@@ -88,9 +89,15 @@ def export(model_path: Path, weights_sha256: str | None) -> Path:
         with warnings.catch_warnings(), _quiet("torch.onnx"):
             warnings.simplefilter("ignore")
             batch, seq = torch.export.Dim("batch"), torch.export.Dim("sequence")
-            torch.onnx.export(graph, inputs, str(tmp / FP32_FILE), input_names=["input_ids", "attention_mask"],
+            # optimize=False: the exporter's own optimiser took 65 of the export's 100 s here;
+            # ONNX Runtime's constant folding below does what int8 needs in 5 s.
+            torch.onnx.export(graph, inputs, str(tmp / _RAW_FILE), input_names=["input_ids", "attention_mask"],
                               output_names=["sentence_vector"], dynamo=True, external_data=True, verbose=False,
+                              optimize=False,
                               dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}})
+        _fold_constants(tmp / _RAW_FILE, tmp / FP32_FILE)
+        for raw in tmp.glob(_RAW_FILE + "*"):
+            raw.unlink()
         got = _run(tmp / FP32_FILE, tokens["input_ids"].numpy(), tokens["attention_mask"].numpy())
         diff = float(np.abs(got - expected).max())
         if diff > _MAX_DIFF:
@@ -105,6 +112,23 @@ def export(model_path: Path, weights_sha256: str | None) -> Path:
         return target
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _fold_constants(source: Path, dest: Path) -> None:
+    """Writes ONNX Runtime's provider-independent ("basic") rewrite of ``source`` to ``dest``.
+
+    The unoptimised export reaches each weight through a Transpose; dynamic quantisation
+    only quantises a MatMul whose weight is a constant, so without folding the int8 copy
+    stays fp32 in all but name (measured: 73 vs 31 ms per query).
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    options.optimized_model_filepath = str(dest)
+    options.add_session_config_entry("session.optimized_model_external_initializers_file_name", dest.name + ".data")
+    options.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes", "1024")
+    ort.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
 
 
 @contextmanager
