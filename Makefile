@@ -14,12 +14,23 @@ run: index
 
 install: $(VENV)/.installed
 
-# torch is installed first and pinned: an unpinned torch resolves to a multi-GB CUDA build.
+# uv installs what pip does (the same versions) in 47 s instead of 115 s on a fresh machine.
+# --compile-bytecode: where PYTHONDONTWRITEBYTECODE is set (it is on this machine), a package
+# installed without its bytecode is compiled again by every process that imports it (the fuzz
+# test's server took 354 s instead of 143). --link-mode=copy: llama-index reads its bundled NLTK
+# data through a guard that refuses hard-linked files, and uv hard-links from its cache by
+# default. pip is the fallback where uv cannot reach an index.
+# torch is installed first and pinned: an unpinned torch resolves to a multi-GB CUDA build
+# (/opt/wheels holds the CPU build on machines that provide one; pip finds it by its own config).
+UV_INSTALL = $(BIN)/python -m uv pip install --python $(BIN)/python --quiet --compile-bytecode --link-mode=copy
+PIP_INSTALL = $(BIN)/python -m pip install --quiet
+TORCH_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels)
+
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(PIP_INSTALL) uv || true
+	$(UV_INSTALL) $(TORCH_LINKS) torch==2.13.0 || $(PIP_INSTALL) torch==2.13.0
+	$(UV_INSTALL) -e '.[test]' || $(PIP_INSTALL) -e '.[test]'
 	touch $@
 
 models: install
