@@ -20,6 +20,16 @@ def big_document(n: int = 70) -> str:
                        f"这一段只用于测试长文档写入时的故障恢复。" for i in range(n))
 
 
+def writer_is_busy(index_dir) -> bool:
+    from service.indexing import writer_lock
+
+    try:
+        with writer_lock(index_dir, wait=False):
+            return False
+    except BlockingIOError:
+        return True
+
+
 def copy_index(corpus_settings, tmp_path):
     target = tmp_path / "index"
     shutil.copytree(corpus_settings.index_dir, target)
@@ -48,7 +58,11 @@ def test_sigkill_during_an_ingest_keeps_the_last_complete_index(corpus_settings,
 
     writer = threading.Thread(target=upload)
     writer.start()
-    time.sleep(4)  # the document is being embedded now
+    # Killed once the server holds the writer lock (it embeds ~160 texts under it, seconds), not
+    # after a fixed sleep: a faster machine or model would finish the write before the kill.
+    deadline = time.monotonic() + 120
+    while not writer_is_busy(index_dir) and writer.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     writer.join()
