@@ -392,18 +392,19 @@ def test_reload_while_pending_gives_the_question_back(browser, proxy, host_pages
 
 # --- timeouts -----------------------------------------------------------------------------------------------
 
-def test_an_answer_streaming_past_30_seconds_is_not_cut_off(browser, proxy, host_pages):
-    # Three events (citations, the text, done), each after a gap well under the 30 s of silence allowed by
-    # default, together longer than 30 s.
-    proxy.gaps = [1.0, 15.0, 15.5]
-    root = open_widget(browser, host_pages.url(proxy.url))
+def test_an_answer_streaming_longer_than_the_timeout_is_not_cut_off(browser, proxy, host_pages):
+    # The timeout counts silence, not the whole answer: three events (citations, the text, done), each
+    # after a gap well under the 4 s of silence allowed here, together longer than 4 s. (The same holds
+    # for the default of 30 s; a 4 s setting tests it in a sixth of the time.)
+    proxy.gaps = [0.5, 2.5, 2.5]
+    root = open_widget(browser, host_pages.url(proxy.url, timeout=4))
     q(root, ".launcher")[0].click()
     started = time.monotonic()
     ask(root, "微软Azure走的是哪种路线？")
-    streaming = wait(lambda: [b for b in q(root, ".msg.bot") if "垂直整合" in b.text], timeout=40)[0]
+    streaming = wait(lambda: [b for b in q(root, ".msg.bot") if "垂直整合" in b.text], timeout=20)[0]
     assert streaming.get_attribute("aria-busy") == "true"
-    bubble = wait(lambda: q(root, ".msg.bot .mode") and q(root, ".msg.bot")[0], timeout=40)
-    assert time.monotonic() - started > 30
+    bubble = wait(lambda: q(root, ".msg.bot .mode") and q(root, ".msg.bot")[0], timeout=20)
+    assert time.monotonic() - started > 4
     assert "error" not in bubble.get_attribute("class") and "垂直整合" in bubble.text
     assert "stopped responding" not in bubble.text and q(root, ".msg.bot .sources")
 
