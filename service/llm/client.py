@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from llama_index.core.llms import LLM
+if TYPE_CHECKING:  # imported by openai_compatible: an extractive-only server never pays for llama-index
+    from llama_index.core.llms import LLM
 
 
 @dataclass(frozen=True)

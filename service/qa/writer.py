@@ -12,9 +12,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from llama_index.core.base.llms.types import ChatMessage, MessageRole
-from llama_index.core.llms import LLM
+if TYPE_CHECKING:  # llama-index's package import costs 2.4 s, paid only by servers that generate
+    from llama_index.core.base.llms.types import ChatMessage
+    from llama_index.core.llms import LLM
 
 SYSTEM_PROMPT = (
     "You answer a question using only the numbered sources the user gives.\n"
@@ -68,6 +70,8 @@ class WriterStats:
 
 
 def messages(question: str, sources: list[NumberedSource], language: str) -> list[ChatMessage]:
+    from llama_index.core.base.llms.types import ChatMessage, MessageRole
+
     listed = "\n".join(f"[{s.n}] {s.text}" for s in sources)
     user = (f"Sources:\n{listed}\n\nQuestion: {question}\n"
             f"Answer in {LANGUAGE_NAMES.get(language, 'English')}, citing sources as [n].")
