@@ -64,3 +64,23 @@ def test_a_missing_export_says_how_to_make_one(tmp_path, model_path):
         make(copy, backend="onnx").embed_queries(["x"])
     assert not is_exported(copy, WEIGHTS_SHA256)
     assert not is_exported(model_path, "another-weights-sha256")
+
+
+def test_the_onnx_tokenizer_gives_sentence_transformers_ids(model_path, repo_root):
+    # The ONNX backend reads tokenizer.json with the tokenizers library; sentence-transformers goes
+    # through transformers. Every line of the bundled corpus, odd text, and truncation must agree.
+    from transformers import AutoTokenizer
+
+    from index.onnx_model import OnnxEncoder
+
+    ours = OnnxEncoder(model_path, int8=True, threads=1)
+    theirs = AutoTokenizer.from_pretrained(str(model_path), local_files_only=True)
+    lines = [line for path in sorted((repo_root / "corpus").rglob("*.md")) + sorted((repo_root / "corpus").rglob("*.txt"))
+             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = [*lines, "", " ", "x", "tab\there", "😀 emoji ＡＢＣ", "中" * 3000, "token " * 3000]
+    assert len(lines) > 100
+    for prompt in ("task: search result | query: ", "title: none | text: "):
+        want = theirs([prompt + t for t in texts], truncation=True, max_length=ours.max_length)["input_ids"]
+        got = [e.ids for e in ours.tokenizer.encode_batch([prompt + t for t in texts])]
+        assert got == want
+    assert max(len(ids) for ids in got) == ours.max_length == 2048  # the long texts were cut, the same way
