@@ -14,7 +14,7 @@ run: index
 
 install: $(VENV)/.installed
 
-# uv installs what pip does (the same versions) in 47 s instead of 115 s on a fresh machine.
+# uv installs what pip does (the same versions) in 46 s instead of 115 s on a fresh machine.
 # --compile-bytecode: where PYTHONDONTWRITEBYTECODE is set (it is on this machine), a package
 # installed without its bytecode is compiled again by every process that imports it (the fuzz
 # test's server took 354 s instead of 143). --link-mode=copy: llama-index reads its bundled NLTK

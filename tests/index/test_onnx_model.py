@@ -80,7 +80,8 @@ def test_the_onnx_tokenizer_gives_sentence_transformers_ids(model_path, repo_roo
     texts = [*lines, "", " ", "x", "tab\there", "😀 emoji ＡＢＣ", "中" * 3000, "token " * 3000]
     assert len(lines) > 100
     for prompt in ("task: search result | query: ", "title: none | text: "):
-        want = theirs([prompt + t for t in texts], truncation=True, max_length=ours.max_length)["input_ids"]
-        got = [e.ids for e in ours.tokenizer.encode_batch([prompt + t for t in texts])]
+        prompted = [prompt + t for t in texts]
+        want = theirs(prompted, truncation=True, max_length=ours.max_length)["input_ids"]
+        got = [e.ids for e in ours.tokenizer.encode_batch(prompted)]
         assert got == want
     assert max(len(ids) for ids in got) == ours.max_length == 2048  # the long texts were cut, the same way

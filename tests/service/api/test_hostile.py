@@ -17,7 +17,9 @@ import sys
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -92,13 +94,17 @@ def docx_bytes(paragraphs: list[str], title: str | None = None) -> bytes:
     return out.getvalue()
 
 
-def rezip(data: bytes, replace: dict[str, bytes | None]) -> bytes:
-    """The same zip with members replaced (None drops one), compressed."""
+def rezip(data: bytes, replace: dict[str, bytes | Callable[[IO[bytes]], None] | None]) -> bytes:
+    """The same zip with members replaced (None drops one; a function writes the member's content
+    into its stream, for members too large to build in memory), compressed."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
             content = replace.get(info.filename, zin.read(info.filename))
-            if content is not None:
+            if callable(content):
+                with zout.open(info.filename, "w", force_zip64=True) as member:
+                    content(member)
+            elif content is not None:
                 zout.writestr(info.filename, content)
     return out.getvalue()
 
@@ -111,20 +117,15 @@ def docx_with_one_long_run(letter: bytes, count: int) -> bytes:
     """
     head, tail = document_xml_with(b"<w:p><w:r><w:t>\0</w:t></w:r></w:p>").split(b"\0")
     piece = letter * (64 << 20)
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(docx_bytes(["x"]))) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            if info.filename != "word/document.xml":
-                zout.writestr(info.filename, zin.read(info.filename))
-                continue
-            with zout.open("word/document.xml", "w", force_zip64=True) as member:
-                member.write(head)
-                left = count
-                while left:
-                    member.write(piece[:min(left, len(piece))])
-                    left -= min(left, len(piece))
-                member.write(tail)
-    return out.getvalue()
+
+    def write(member: IO[bytes]) -> None:
+        member.write(head)
+        for _ in range(count // len(piece)):
+            member.write(piece)
+        member.write(piece[:count % len(piece)])
+        member.write(tail)
+
+    return rezip(docx_bytes(["x"]), {"word/document.xml": write})
 
 
 def document_xml_with(text_xml: bytes) -> bytes:
