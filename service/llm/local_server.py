@@ -7,6 +7,7 @@ logs verbosely to stderr, holds ~2 GB, and can be restarted or killed without th
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import socket
@@ -31,7 +32,7 @@ class LocalLLMParams:
     alias: str = "local"
 
 
-def run_local_server(params: LocalLLMParams, ready: threading.Event | None = None) -> None:
+def run_local_server(params: LocalLLMParams) -> None:
     """Serve until SIGTERM or SIGINT."""
     import xllamacpp
 
@@ -53,9 +54,10 @@ def run_local_server(params: LocalLLMParams, ready: threading.Event | None = Non
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     print(f"local LLM listening on {server.listening_address}", flush=True)
-    if ready is not None:
-        ready.set()
-    stop.wait()
+    # Python runs a signal's handler in the main thread, and a signal the kernel hands to one of
+    # llama.cpp's threads does not wake a main thread blocked without a timeout: it would sleep on.
+    while not stop.wait(0.5):
+        pass
     # llama.cpp's HTTP threads are native and do not stop with the interpreter: leave at once
     # (the model holds no state worth saving), or the process would outlive its signal.
     print("local LLM stopping", flush=True)
@@ -87,7 +89,8 @@ def start_local_process(params: LocalLLMParams, ready_timeout: float = 120.0) ->
     if params.threads:
         env["CITEQA_LOCAL_LLM_THREADS"] = str(params.threads)
     with log_file.open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=_die_with_parent)
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                   preexec_fn=functools.partial(_die_with_parent, os.getpid()))
     url = f"http://{params.host}:{port}"
     deadline = time.monotonic() + ready_timeout
     while time.monotonic() < deadline:
@@ -103,15 +106,21 @@ def start_local_process(params: LocalLLMParams, ready_timeout: float = 120.0) ->
     raise RuntimeError(f"the local LLM did not start within {ready_timeout:.0f} s; see {log_file}")
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: ask Linux for SIGTERM when the parent dies. uvicorn re-raises the
+def _die_with_parent(parent: int) -> None:
+    """In the child, before exec: ask Linux to kill it when the parent dies. uvicorn re-raises the
     SIGTERM it shut down on, so the parent's own clean-up never runs, and a kill -9 skips it anyway;
-    an orphaned LLM would hold 2 GB and the port."""
+    an orphaned LLM would hold 2 GB and the port.
+
+    SIGKILL, not SIGTERM: the kernel ends the child without its cooperation (a SIGTERM waits for a
+    Python handler in a process busy in llama.cpp), and the LLM has nothing to save."""
     if sys.platform.startswith("linux"):
         import ctypes
 
         PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        # The request covers only a death after it: a parent gone since the fork is not seen.
+        if os.getppid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _free_port(host: str) -> int:

@@ -100,28 +100,39 @@ def test_the_local_llm_goes_when_serve_goes(corpus_settings, how):
     env = {**os.environ, "CITEQA_INDEX_DIR": str(corpus_settings.index_dir), "CITEQA_LOG_LEVEL": "warning"}
     server = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--llm", "local", "--port", str(port)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    children: list[int] = []
     try:
         deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+        while not _answers(f"http://127.0.0.1:{port}/readyz"):
+            assert time.monotonic() < deadline and server.poll() is None, "serve --llm local did not get ready"
+            time.sleep(0.5)
         children = [int(p) for p in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()]
         assert children, "serve --llm local runs the LLM as a child process"
         server.send_signal(how)
         server.wait(30)
         deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and any(Path(f"/proc/{c}").exists() and "Z" not in _state(c) for c in children):
+        while time.monotonic() < deadline and any(_running(c) for c in children):
             time.sleep(0.2)
-        assert not any(Path(f"/proc/{c}").exists() and "Z" not in _state(c) for c in children)
+        survivors = {c: _running(c) for c in children if _running(c)}
+        assert not survivors, f"still running 15 s after the server: {survivors}"
     finally:
         server.kill()
+        for child in filter(_running, children):  # a failure here must not leave 2 GB running
+            os.kill(child, signal.SIGKILL)
 
 
-def _state(pid: int) -> str:
+def _answers(url: str) -> bool:
     try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _running(pid: int) -> str | None:
+    """The command line of ``pid`` while it runs (a zombie has finished), else None."""
+    try:
+        if Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z":
+            return None
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
-        return "Z"
+        return None
