@@ -42,6 +42,11 @@ class BuildCancelled(RuntimeError):
     pass
 
 
+class IndexSettingsChangedError(RuntimeError):
+    """A write that names only some documents (an upload, a delete) on an index built with other
+    settings. Rebuilding from the documents at hand would publish an index without the others."""
+
+
 def fingerprint(doc: Document, chunk_size: int, chunk_overlap: int) -> str:
     payload = f"{chunk_size}:{chunk_overlap}\x00{doc.title}\x00{doc.text}"
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
@@ -68,13 +73,24 @@ def build_index(
     ``synonyms_text`` replaces the stored synonyms; None keeps the previous ones.
     ``sentence_vectors=False`` embeds passages only (about half the work on a large
     corpus); sentence scores of such documents are computed when a query needs them.
-    ``backend`` says where vectors go (FAISS by default, see ``index.dense``).
+    ``backend`` says where vectors go (FAISS by default, see ``index.dense``). A ``previous``
+    built with another model or other passage settings is rebuilt from ``docs`` when they and
+    ``remove`` name every document it holds, and is refused (``IndexSettingsChangedError``) when not.
     ``cancelled`` is asked between embedding batches; when it says yes the build stops with
     ``BuildCancelled`` and nothing is changed (a client that gave up on its upload).
     """
     report = BuildReport()
     backend_kind = backend.kind if backend else "faiss"
     if previous is not None and not _compatible(previous.manifest, embedder.model_id, chunk_size, chunk_overlap, backend_kind):
+        named = {d.doc_id for d in docs} | set(remove)
+        others = [i for i in previous.documents if i not in named]
+        if others:
+            old = previous.manifest
+            raise IndexSettingsChangedError(
+                f"the index was built with {_settings(old.model_id, old.chunk_size, old.chunk_overlap, old.vector_backend)} "
+                f"but the settings give {_settings(embedder.model_id, chunk_size, chunk_overlap, backend_kind)}; "
+                f"this write would leave out its other {len(others):,} documents. Run `citeqa ingest --rebuild` "
+                "(it indexes the corpus folder and the documents added through the API again) or change the settings back")
         log.info("index settings or model changed: rebuilding every document")
         previous = None
 
@@ -245,3 +261,7 @@ def _compatible(manifest: IndexManifest, model_id: str, chunk_size: int, chunk_o
         and manifest.chunk_size == chunk_size
         and manifest.chunk_overlap == chunk_overlap
     )
+
+
+def _settings(model_id: str, chunk_size: int, chunk_overlap: int, backend: str) -> str:
+    return f"{model_id!r} ({backend}, passages of {chunk_size} characters overlapping by {chunk_overlap})"

@@ -23,6 +23,7 @@ log = logging.getLogger("citeqa")
 
 
 def main(argv: list[str] | None = None) -> int:
+    from index.builder import IndexSettingsChangedError
     from index.embedder import ModelNotFoundError
     from index.model_fetch import ModelFetchError
     from index.store import IndexCorruptError, IndexNotFoundError
@@ -36,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     try:
         return args.run(args, settings)
-    except (ModelNotFoundError, ModelFetchError, IndexNotFoundError, IndexCorruptError, LoaderError, IncompatibleIndexError) as exc:
+    except (ModelNotFoundError, ModelFetchError, IndexNotFoundError, IndexCorruptError, LoaderError, IncompatibleIndexError,
+            IndexSettingsChangedError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -70,3 +70,22 @@ def test_rebuild_after_corruption(workspace, embedder):
     (workspace.index_dir / "versions" / version / "dense.faiss").write_bytes(b"garbage")
     data, _ = ingest_corpus(workspace, embedder, rebuild=True)
     assert load_index(workspace.index_dir).dense.ntotal == data.dense.ntotal == 2
+
+
+def test_new_passage_settings_rebuild_every_document_but_a_partial_write_is_refused(workspace, embedder):
+    from index.builder import IndexSettingsChangedError
+    from ingest.loaders import document_from_text
+    from service.indexing import add_document, remove_document
+
+    ingest_corpus(workspace, embedder)
+    other = workspace.model_copy(update={"chunk_size": 300})
+    # An upload or a delete names one document; rebuilding from it would publish an index of that one alone.
+    with pytest.raises(IndexSettingsChangedError, match="other 2 documents"):
+        add_document(other, embedder, document_from_text("腾讯云推出了混元大模型。", title="t", source="s", doc_id="note"))
+    with pytest.raises(IndexSettingsChangedError, match="citeqa ingest --rebuild"):
+        remove_document(other, embedder, "note")
+    assert load_index(workspace.index_dir).manifest.version == "v000001"
+    # An ingest names every document, so it may rebuild them all with the new settings.
+    data, report = ingest_corpus(other, embedder)
+    assert sorted(report.added) == ["alibaba", "baidu"] and data.manifest.chunk_size == 300
+    assert sorted(load_index(workspace.index_dir).documents) == ["alibaba", "baidu"]

@@ -89,6 +89,24 @@ def test_an_index_built_with_other_embedding_settings_is_refused(corpus_settings
 
 
 @pytest.mark.slow
+def test_adding_a_document_with_other_embedding_settings_leaves_the_index_whole(corpus_settings, tmp_path):
+    # It used to publish an index of the one new document: the other eleven were gone.
+    import shutil
+
+    from index.store import load_index
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(corpus_settings.index_dir, index_dir)
+    note = tmp_path / "note.txt"
+    note.write_text("腾讯云在2024年推出了混元大模型的新版本。", encoding="utf-8")
+    result = citeqa("documents", "add", str(note),
+                    env_extra={"CITEQA_INDEX_DIR": str(index_dir), "CITEQA_EMBEDDING_QUANTIZE": "none"}, timeout=120)
+    assert result.returncode == 2 and "citeqa ingest --rebuild" in result.stderr, result.stderr
+    index = load_index(index_dir)
+    assert len(index.documents) == 11 and index.manifest.version == load_index(corpus_settings.index_dir).manifest.version
+
+
+@pytest.mark.slow
 @pytest.mark.llm
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
 def test_the_local_llm_goes_when_serve_goes(corpus_settings, how):

@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from index.builder import BuildCancelled
+from index.builder import BuildCancelled, IndexSettingsChangedError
 from index.store import IndexData
 from ingest.loaders import (SUPPORTED_SUFFIXES, DocumentTooLargeError, LoaderError, NotTextError, document_from_text,
                             slugify)
@@ -128,6 +128,8 @@ async def _write(request: Request, write) -> WriteResult:
         raise ApiError(400, "cancelled", "the client disconnected before the write finished; nothing was changed") from exc
     except DocumentConflictError as exc:
         raise ApiError(409, "conflict", str(exc), "doc_id") from exc
+    except IndexSettingsChangedError as exc:  # the live version was built by a writer with other settings
+        raise ApiError(409, "index_settings_changed", str(exc)) from exc
     finally:
         watcher.cancel()
 

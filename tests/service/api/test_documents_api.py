@@ -152,3 +152,29 @@ def test_read_keys_and_rate_limits(tmp_path, embedder, corpus_settings):
         limited = httpx.post(server.url + "/v1/search", json=body, headers=auth("reader-key"))
         assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
         assert httpx.get(server.url + "/healthz").status_code == 200  # operations stay open
+
+
+def own_server(tmp_path, embedder, corpus_settings, **overrides):
+    """A server on its own copy of the corpus index that never looks for other writers' versions."""
+    from service.api.app import create_app
+    from service.config import Settings
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(corpus_settings.index_dir, index_dir)
+    settings = Settings(index_dir=index_dir, corpus_dir=corpus_settings.corpus_dir, admin_key=ADMIN,
+                        rate_limit_writes=0, index_poll_seconds=0, **overrides)
+    return settings, RunningServer(create_app(settings, embedder=embedder))
+
+
+def test_a_write_on_an_index_built_with_other_passage_settings_is_refused(tmp_path, embedder, corpus_settings):
+    # Rebuilding from the one uploaded document would publish an index without the other eleven.
+    settings, running = own_server(tmp_path, embedder, corpus_settings, chunk_size=300)
+    with running as server:
+        before = httpx.get(server.url + "/v1/documents").json()["documents"]
+        r = post_doc(server, json={"title": "t", "text": "火山引擎发布了豆包大模型。"}, headers=auth())
+        assert r.status_code == 409 and error_code(r) == "index_settings_changed"
+        assert "citeqa ingest --rebuild" in r.json()["error"]["message"]
+        assert httpx.get(server.url + "/v1/documents").json()["documents"] == before
+    from index.store import load_index
+
+    assert len(load_index(settings.index_dir).documents) == len(before) == 11
