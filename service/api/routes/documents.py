@@ -86,8 +86,9 @@ async def add(request: Request, state: StateDep, ready: ReadyDep) -> JSONRespons
             parsed = await run_in_threadpool(measure, doc, settings.document_limits(), settings.chunk_size,
                                              settings.chunk_overlap)
     pipeline, _ = ready
+    # state.index as the write starts: the newest version this server holds (see base_index).
     result = await _write(request, lambda cancelled: add_document(settings, pipeline.embedder, parsed.document,
-                                                                  cancelled=cancelled))
+                                                                  cancelled=cancelled, served=state.index))
     state.publish(result.index)
     report = result.report
     state.metrics.observe_upload(getattr(request.state, "body_bytes", 0), report.embedded_chunks, report.embed_seconds)
@@ -105,7 +106,8 @@ async def remove(doc_id: str, request: Request, state: StateDep, ready: ReadyDep
     pipeline, index = ready
     if doc_id not in index.documents:
         raise ApiError(404, "not_found", f"no document with id {doc_id!r}")
-    result = await _write(request, lambda cancelled: remove_document(state.settings, pipeline.embedder, doc_id))
+    result = await _write(request, lambda cancelled: remove_document(state.settings, pipeline.embedder, doc_id,
+                                                                     served=state.index))
     state.publish(result.index)
     return {"deleted": doc_id, "index_version": result.index.manifest.version}
 

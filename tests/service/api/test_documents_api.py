@@ -166,6 +166,22 @@ def own_server(tmp_path, embedder, corpus_settings, **overrides):
     return settings, RunningServer(create_app(settings, embedder=embedder))
 
 
+def test_a_write_keeps_what_another_writer_published_after_the_server_loaded(tmp_path, embedder, corpus_settings):
+    # The server writes on top of the version it holds only while that version is the live one.
+    from ingest.loaders import document_from_text
+    from service.indexing import add_document
+
+    settings, running = own_server(tmp_path, embedder, corpus_settings)
+    with running as server:
+        other = document_from_text("腾讯云在2024年推出了混元大模型的新版本。", title="腾讯笔记", source="cli", doc_id="cli-note")
+        add_document(settings, embedder, other)  # `citeqa documents add` meanwhile; this server has not seen it
+        r = post_doc(server, json={"title": "火山引擎笔记", "text": "火山引擎发布了豆包大模型。", "doc_id": "api-note"},
+                     headers=auth())
+        assert r.status_code == 201, r.text
+        listed = {d["doc_id"] for d in httpx.get(server.url + "/v1/documents").json()["documents"]}
+        assert {"cli-note", "api-note", "caijing-2024-cloud-genai"} <= listed
+
+
 def test_a_write_on_an_index_built_with_other_passage_settings_is_refused(tmp_path, embedder, corpus_settings):
     # Rebuilding from the one uploaded document would publish an index without the other eleven.
     settings, running = own_server(tmp_path, embedder, corpus_settings, chunk_size=300)
