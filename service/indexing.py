@@ -124,10 +124,8 @@ def reconcile_uploads(settings: Settings, index: IndexData | None = None) -> lis
             removed = remove_unpublished(settings.index_dir)
             if removed:
                 log.info("removed the temp folders of unfinished writes: %s", ", ".join(removed))
-            live = current_version_dir(settings.index_dir)
             # ``index`` (already loaded by the caller) serves unless another writer has moved on since.
-            if index is None or live is None or live.name != index.manifest.version:
-                index = readable_index(settings)
+            index = base_index(settings, index)
             return UploadStore(settings.index_dir).reconcile(index.documents) if index is not None else []
     except OSError as exc:  # BlockingIOError (busy) or a read-only folder
         log.info("upload store not reconciled now (%s)", exc.strerror or exc)
