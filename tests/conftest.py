@@ -148,8 +148,9 @@ def pipeline(embedder, corpus_settings):
 
 
 def serve_process(index_dir: Path, env: dict[str, str] | None = None, *, port: int | None = None, log=None,
-                  timeout: float = 180) -> tuple[subprocess.Popen, str]:
-    """A real `citeqa serve` process on ``index_dir`` (the bundled corpus folder), ready; ``env`` adds settings.
+                  timeout: float = 180, args: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
+    """A real `citeqa serve` process on ``index_dir`` (the bundled corpus folder), ready; ``env`` adds settings
+    and ``args`` options of `citeqa serve`.
 
     Its output goes to ``log`` (an open binary file) or nowhere. On failure the process is killed.
     """
@@ -162,7 +163,7 @@ def serve_process(index_dir: Path, env: dict[str, str] | None = None, *, port: i
     full_env = {**os.environ, "CITEQA_INDEX_DIR": str(index_dir), "CITEQA_CORPUS_DIR": str(REPO_ROOT / "corpus"),
                 "CITEQA_LOG_LEVEL": "warning", "HF_HUB_OFFLINE": "1", **(env or {})}
     out = log if log is not None else subprocess.DEVNULL
-    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port)], env=full_env,
+    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port), *args], env=full_env,
                             stdout=out, stderr=subprocess.STDOUT if log is not None else subprocess.DEVNULL,
                             cwd=REPO_ROOT)
     url = f"http://127.0.0.1:{port}"

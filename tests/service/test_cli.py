@@ -8,7 +8,6 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 
@@ -112,18 +111,11 @@ def test_adding_a_document_with_other_embedding_settings_leaves_the_index_whole(
 def test_the_local_llm_goes_when_serve_goes(corpus_settings, how):
     # uvicorn re-raises the SIGTERM it stopped on and SIGKILL skips every clean-up: the child
     # LLM (2 GB, a port) must not outlive the server either way.
-    from tests.conftest import free_port
+    from tests.conftest import serve_process
 
-    port = free_port()
-    env = {**os.environ, "CITEQA_INDEX_DIR": str(corpus_settings.index_dir), "CITEQA_LOG_LEVEL": "warning"}
-    server = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--llm", "local", "--port", str(port)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, _ = serve_process(corpus_settings.index_dir, args=("--llm", "local"))
     children: list[int] = []
     try:
-        deadline = time.monotonic() + 180
-        while not _answers(f"http://127.0.0.1:{port}/readyz"):
-            assert time.monotonic() < deadline and server.poll() is None, "serve --llm local did not get ready"
-            time.sleep(0.5)
         children = [int(p) for p in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()]
         assert children, "serve --llm local runs the LLM as a child process"
         server.send_signal(how)
@@ -131,19 +123,12 @@ def test_the_local_llm_goes_when_serve_goes(corpus_settings, how):
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and any(_running(c) for c in children):
             time.sleep(0.2)
-        survivors = {c: _running(c) for c in children if _running(c)}
+        survivors = {c: command for c in children if (command := _running(c))}
         assert not survivors, f"still running 15 s after the server: {survivors}"
     finally:
         server.kill()
         for child in filter(_running, children):  # a failure here must not leave 2 GB running
             os.kill(child, signal.SIGKILL)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def _running(pid: int) -> str | None:
