@@ -79,6 +79,18 @@ def ask(root, question):
     box.send_keys(Keys.ENTER)
 
 
+def answered(root, count=1, timeout=30):
+    """Waits until ``count`` answers are complete and returns the last bubble.
+
+    Each streamed event rebuilds the answer's bubble, so an element found while it streams goes stale at the
+    next event (or at `done`): tests touch an answer's elements only once it is complete.
+    """
+    def done():
+        bots = q(root, ".msg.bot")
+        return len(bots) >= count and bots[count - 1].get_attribute("aria-busy") is None and bots[count - 1]
+    return wait(done, timeout)
+
+
 def test_ask_stream_cite_and_open_the_passage(browser, server, host_pages):
     root = open_widget(browser, host_pages.url(server.url))
     launcher = q(root, ".launcher")[0]
@@ -90,8 +102,9 @@ def test_ask_stream_cite_and_open_the_passage(browser, server, host_pages):
     assert q(root, ".panel")[0].is_displayed() and launcher.get_attribute("aria-expanded") == "true"
     ask(root, "微软Azure走的是哪种路线？")
     # Streamed: the answer text with a citation marker appears in the assistant bubble.
-    markers = wait(lambda: q(root, ".msg.bot .cite"))
-    assert "垂直整合" in q(root, ".msg.bot")[0].text
+    bubble = answered(root)
+    markers = q(root, ".msg.bot .cite")
+    assert markers and "垂直整合" in bubble.text
     assert q(root, ".msg.user")[0].text == "微软Azure走的是哪种路线？"
     browser.save_screenshot(str(ARTIFACTS / "widget-answer.png"))
 
@@ -112,7 +125,7 @@ def test_keyboard_only_and_escape(browser, server, host_pages):
     ActionChains(browser).send_keys(Keys.TAB).send_keys(Keys.ENTER).perform()
     assert q(root, ".panel")[0].is_displayed()
     ActionChains(browser).send_keys("谷歌云的策略是什么？").send_keys(Keys.ENTER).perform()
-    wait(lambda: q(root, ".msg.bot .cite"))
+    assert q(answered(root), ".cite")
     ActionChains(browser).send_keys(Keys.ESCAPE).perform()
     assert not q(root, ".panel")[0].is_displayed()
     focused = browser.execute_script("return document.getElementById('citeqa-widget').shadowRoot.activeElement.className")
@@ -125,10 +138,10 @@ def test_conversation_survives_a_reload_until_reset(browser, server, host_pages)
     root = open_widget(browser, host_pages.url(server.url))
     q(root, ".launcher")[0].click()
     ask(root, "阿里云走的是哪种路线？")
-    wait(lambda: q(root, ".msg.bot .cite"))
+    assert q(answered(root), ".cite")
     ask(root, "那百度呢？")  # the widget sends the earlier turns as history
-    wait(lambda: len(q(root, ".msg.bot .cite")) >= 2 and "百度" in q(root, ".msg.bot")[-1].text)
-    assert "垂直整合" in q(root, ".msg.bot")[-1].text
+    second = answered(root, 2)
+    assert "百度" in second.text and "垂直整合" in second.text and q(second, ".cite")
 
     browser.refresh()
     root = wait(lambda: q(browser.find_element("id", "citeqa-widget").shadow_root, ".launcher")) and \
@@ -145,7 +158,7 @@ def test_phone_width_has_no_horizontal_overflow(browser, server, host_pages):
         root = open_widget(browser, host_pages.url(server.url, lang="zh"))
         q(root, ".launcher")[0].click()
         ask(root, "Which vendor bets on both open-source and closed models?")
-        wait(lambda: q(root, ".msg.bot .cite"))
+        assert q(answered(root), ".cite")
         width = browser.execute_script("return window.innerWidth")
         assert browser.execute_script("return document.documentElement.scrollWidth") <= width
         rect = browser.execute_script("return document.getElementById('citeqa-widget').shadowRoot.querySelector('.panel').getBoundingClientRect().toJSON()")
@@ -200,7 +213,7 @@ def test_document_text_is_never_html(browser, tmp_path_factory, embedder, host_p
         root = open_widget(browser, host_pages.url(xss_server.url))
         q(root, ".launcher")[0].click()
         ask(root, "华为云的测试芯片叫做什么？")
-        wait(lambda: q(root, ".msg.bot .cite"))
+        assert q(answered(root), ".cite")
         assert XSS in q(root, ".msg.bot")[0].text
         q(root, ".msg.bot .cite")[0].click()
         assert XSS in q(root, ".viewer .text")[0].text
@@ -236,14 +249,6 @@ def viewport(browser):
 
 def inside(box, view):
     return box["left"] >= 0 and box["top"] >= 0 and box["right"] <= view["w"] and box["bottom"] <= view["h"]
-
-
-def answered(root, count=1, timeout=30):
-    """Waits until ``count`` answers are complete (no longer streaming) and returns the last bubble."""
-    def done():
-        bots = q(root, ".msg.bot")
-        return len(bots) >= count and bots[count - 1].get_attribute("aria-busy") is None and bots[count - 1]
-    return wait(done, timeout)
 
 
 def assert_viewer_covers_the_conversation(browser):
