@@ -278,9 +278,16 @@
     scrollDown();
   }
 
+  // Each streamed event rebuilds the bubble's buttons; a reader who tabbed to one (a citation, a source) while
+  // the answer streams keeps focus on the button in the same place instead of being dropped to the page.
   function update(msg) {
     var node = nodes.get(msg);
-    if (node && node.parentNode === log) { fillMessage(node, msg); scrollDown(); }
+    if (!node || node.parentNode !== log) return;
+    var buttons = node.getElementsByTagName("button");
+    var focused = Array.prototype.indexOf.call(buttons, root.activeElement);
+    fillMessage(node, msg);
+    if (focused >= 0) (buttons[focused] || node.querySelector("button") || log).focus();
+    scrollDown();
   }
 
   function openViewer(c) {

@@ -414,6 +414,18 @@ def test_an_answer_streaming_longer_than_the_timeout_is_not_cut_off(browser, pro
     assert "stopped responding" not in bubble.text and q(root, ".msg.bot .sources")
 
 
+def test_a_citation_focused_while_the_answer_streams_keeps_the_focus(browser, proxy, host_pages):
+    proxy.gaps = [0.3, 0.3, 3]  # citations, the text, then `done` (which rebuilds the bubble) 3 s later
+    root = open_widget(browser, host_pages.url(proxy.url))
+    q(root, ".launcher")[0].click()
+    ask(root, "微软Azure走的是哪种路线？")
+    wait(lambda: q(root, ".msg.bot[aria-busy] .cite"), timeout=20)
+    label = browser.execute_script(ROOT + "const b = r.querySelector('.msg.bot .cite'); b.focus(); return b.getAttribute('aria-label')")
+    answered(root, timeout=20)
+    focused = browser.execute_script(ROOT + "const a = r.activeElement; return a && [a.className, a.getAttribute('aria-label')]")
+    assert focused == ["cite", label]
+
+
 def test_a_silent_server_times_out_and_keeps_the_text_shown(browser, proxy, host_pages):
     proxy.stall = True  # the answer's text arrives, then nothing
     root = open_widget(browser, host_pages.url(proxy.url, timeout=2))
