@@ -117,13 +117,18 @@ def test_model_gate_alternates_queries_and_document_batches():
             if wait is not None:
                 wait.wait(5)
 
+    def until(condition) -> None:  # a fixed sleep loses this race on a loaded machine
+        deadline = time.monotonic() + 10
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.005)
+
     first = threading.Thread(target=hold, args=("doc0", False, release))
     first.start()
-    time.sleep(0.1)  # doc0 holds the model; a query and two more document batches queue
+    until(lambda: order == ["doc0"])  # doc0 holds the model; a query and two more document batches queue
     waiting = [threading.Thread(target=hold, args=(k, q)) for k, q in (("doc1", False), ("doc2", False), ("query", True))]
     for t in waiting:
         t.start()
-    time.sleep(0.1)
+    until(lambda: gate._waiting == {True: 1, False: 2})
     release.set()
     for t in [first, *waiting]:
         t.join(5)
