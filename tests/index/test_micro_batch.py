@@ -24,6 +24,14 @@ def run_concurrently(batcher, requests):
     return out, errors
 
 
+def until(condition, timeout: float = 10) -> None:
+    """Polls until ``condition()`` holds (or gives up after ``timeout``): threads are waited for
+    by what they have done, not by a fixed sleep a loaded machine can outrun."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
 def run_behind_a_pass(batcher, requests, running, release):
     """``requests`` from concurrent callers while a forward pass holds the model: encode must
     set ``running`` and wait on ``release`` for the text "blocker". Every request queues for
@@ -34,9 +42,7 @@ def run_behind_a_pass(batcher, requests, running, release):
     result: dict = {}
     caller = threading.Thread(target=lambda: result.update(zip(("out", "errors"), run_concurrently(batcher, requests))))
     caller.start()
-    deadline = time.monotonic() + 10
-    while len(batcher._queue) < len(requests) and time.monotonic() < deadline:
-        time.sleep(0.005)
+    until(lambda: len(batcher._queue) >= len(requests))
     release.set()
     caller.join(timeout=30)
     blocker.join(timeout=30)
@@ -116,11 +122,6 @@ def test_model_gate_alternates_queries_and_document_batches():
             order.append(kind)
             if wait is not None:
                 wait.wait(5)
-
-    def until(condition) -> None:  # a fixed sleep loses this race on a loaded machine
-        deadline = time.monotonic() + 10
-        while not condition() and time.monotonic() < deadline:
-            time.sleep(0.005)
 
     first = threading.Thread(target=hold, args=("doc0", False, release))
     first.start()
