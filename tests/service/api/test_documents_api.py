@@ -12,17 +12,24 @@ pytestmark = pytest.mark.slow
 ADMIN = "s3cret-admin-key"
 
 
-@pytest.fixture(scope="module")
-def writable(tmp_path_factory, embedder, corpus_settings):
-    """A server with its own copy of the corpus index, an admin key and small limits."""
+def own_server(base, embedder, corpus_settings, **overrides):
+    """A server (not started) on its own copy of the corpus index under ``base``, with an admin key."""
     from service.api.app import create_app
     from service.config import Settings
 
-    index_dir = tmp_path_factory.mktemp("writable") / "index"
+    index_dir = base / "index"
     shutil.copytree(corpus_settings.index_dir, index_dir)
     settings = Settings(index_dir=index_dir, corpus_dir=corpus_settings.corpus_dir, admin_key=ADMIN,
-                        max_upload_bytes=200_000, max_chunks_per_document=40, rate_limit_writes=0)
-    with RunningServer(create_app(settings, embedder=embedder)) as server:
+                        rate_limit_writes=0, **overrides)
+    return settings, RunningServer(create_app(settings, embedder=embedder))
+
+
+@pytest.fixture(scope="module")
+def writable(tmp_path_factory, embedder, corpus_settings):
+    """A server with its own copy of the corpus index, an admin key and small limits."""
+    settings, running = own_server(tmp_path_factory.mktemp("writable"), embedder, corpus_settings,
+                                   max_upload_bytes=200_000, max_chunks_per_document=40)
+    with running as server:
         server.settings = settings
         yield server
 
@@ -154,24 +161,13 @@ def test_read_keys_and_rate_limits(tmp_path, embedder, corpus_settings):
         assert httpx.get(server.url + "/healthz").status_code == 200  # operations stay open
 
 
-def own_server(tmp_path, embedder, corpus_settings, **overrides):
-    """A server on its own copy of the corpus index that never looks for other writers' versions."""
-    from service.api.app import create_app
-    from service.config import Settings
-
-    index_dir = tmp_path / "index"
-    shutil.copytree(corpus_settings.index_dir, index_dir)
-    settings = Settings(index_dir=index_dir, corpus_dir=corpus_settings.corpus_dir, admin_key=ADMIN,
-                        rate_limit_writes=0, index_poll_seconds=0, **overrides)
-    return settings, RunningServer(create_app(settings, embedder=embedder))
-
-
 def test_a_write_keeps_what_another_writer_published_after_the_server_loaded(tmp_path, embedder, corpus_settings):
     # The server writes on top of the version it holds only while that version is the live one.
     from ingest.loaders import document_from_text
     from service.indexing import add_document
 
-    settings, running = own_server(tmp_path, embedder, corpus_settings)
+    # index_poll_seconds=0: the server never looks for other writers' versions by itself.
+    settings, running = own_server(tmp_path, embedder, corpus_settings, index_poll_seconds=0)
     with running as server:
         other = document_from_text("腾讯云在2024年推出了混元大模型的新版本。", title="腾讯笔记", source="cli", doc_id="cli-note")
         add_document(settings, embedder, other)  # `citeqa documents add` meanwhile; this server has not seen it
@@ -184,7 +180,7 @@ def test_a_write_keeps_what_another_writer_published_after_the_server_loaded(tmp
 
 def test_a_write_on_an_index_built_with_other_passage_settings_is_refused(tmp_path, embedder, corpus_settings):
     # Rebuilding from the one uploaded document would publish an index without the other eleven.
-    settings, running = own_server(tmp_path, embedder, corpus_settings, chunk_size=300)
+    settings, running = own_server(tmp_path, embedder, corpus_settings, index_poll_seconds=0, chunk_size=300)
     with running as server:
         before = httpx.get(server.url + "/v1/documents").json()["documents"]
         r = post_doc(server, json={"title": "t", "text": "火山引擎发布了豆包大模型。"}, headers=auth())
